@@ -1,0 +1,5 @@
+import sys
+
+from todm.cli import main
+
+sys.exit(main())
