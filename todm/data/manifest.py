@@ -12,6 +12,7 @@ be moved or copied to a device as a whole.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -46,10 +47,9 @@ class Utterance:
     def to_dict(self, relative_to: Path | None = None) -> dict[str, Any]:
         d = asdict(self)
         if relative_to is not None:
-            try:
+            # On another drive (Windows) relpath fails: keep the absolute path.
+            with contextlib.suppress(ValueError):
                 d["audio"] = os.path.relpath(self.audio, relative_to)
-            except ValueError:  # another drive on Windows: keep absolute
-                pass
         if not d["custom"]:
             del d["custom"]
         return d
