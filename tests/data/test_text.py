@@ -1,7 +1,7 @@
+import numpy as np
+
 from todm.data.domains import command_sentences, digit_sentences
 from todm.data.text import normalize_text, number_to_words, sentences_from
-
-import numpy as np
 
 
 def test_numbers_spelled() -> None:
