@@ -29,9 +29,10 @@ from todm.data.voices import Voice, all_voices, random_prosody, synthesize
 from todm.errors import ConfigError
 
 SPLITS = ("train", "dev", "test", "test-unseen-voice")
-# Speaking rate of the synthesizers at their default speed, used only to size a corpus
-# given in hours (the summary reports the real duration).
-SECONDS_PER_WORD = 0.36
+# Measured speaking rate of the voices (mean over the fortunes corpus), used only to size
+# a corpus given in hours; the summary reports the real duration.
+SECONDS_PER_WORD = 0.29
+SECONDS_OVERHEAD = 0.3
 
 
 @dataclass
@@ -127,12 +128,21 @@ def plan_jobs(cfg: SynthConfig, noise_files: list[Path]) -> list[Job]:
     rng = np.random.default_rng(cfg.seed)
     if cfg.num_utts is not None:
         total = cfg.num_utts
+        sentences = domain_sentences(
+            cfg.domain, total, rng, cfg.text_file, cfg.min_words, cfg.max_words
+        )
     else:
-        avg_words = 3.5 if cfg.domain == "digits" else (cfg.min_words + cfg.max_words) / 2
-        total = max(4, int(round(cfg.hours * 3600 / (avg_words * SECONDS_PER_WORD + 0.3))))
-    sentences = domain_sentences(
-        cfg.domain, total, rng, cfg.text_file, cfg.min_words, cfg.max_words
-    )
+        # Draw more sentences than needed, then keep them until their estimated
+        # duration reaches the target.
+        upper = max(4, int(cfg.hours * 3600 / (SECONDS_OVERHEAD + SECONDS_PER_WORD)))
+        pool = domain_sentences(cfg.domain, upper, rng, cfg.text_file, cfg.min_words, cfg.max_words)
+        target, acc, sentences = cfg.hours * 3600, 0.0, []
+        for sent in pool:
+            if acc >= target:
+                break
+            sentences.append(sent)
+            acc += SECONDS_OVERHEAD + SECONDS_PER_WORD * len(sent.split())
+        total = max(4, len(sentences))
     if len(sentences) < total:
         print(
             f"todm data synth: only {len(sentences)} distinct sentences available; "
