@@ -106,6 +106,7 @@ def _check(args: argparse.Namespace) -> int:
     report = check_manifest(args.manifest)
     for _, _, msg in report.problems:
         print(msg, file=sys.stderr)
+    sys.stderr.flush()
     print(f"{args.manifest}: {len(report.good)} good, {len(report.problems)} bad")
     if args.skip_bad:
         stem = str(args.manifest).removesuffix(".jsonl")
