@@ -1,0 +1,85 @@
+"""Sliced static models equal the supernet for sampled specs; save/load; the CLI."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from todm.errors import ConfigError
+from todm.supernet.model import Supernet, tiny_config
+from todm.supernet.slicing import slice_subnet
+from todm.supernet.static import StaticModel
+
+torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize("encoder", ["conformer", "ssm"])
+def test_sliced_model_equals_supernet_for_sampled_specs(encoder: str) -> None:
+    torch.manual_seed(0)
+    net = Supernet(tiny_config(encoder=encoder)).eval()
+    net.set_feature_stats(torch.randn(80), torch.rand(80) + 0.5)
+    feats, lens = torch.randn(2, 53, 80), torch.tensor([53, 31])
+    tokens = torch.randint(1, 20, (2, 4))
+    rng = random.Random(0)
+    specs = [net.space.largest(), net.space.smallest()] + [net.space.sample(rng) for _ in range(6)]
+    with torch.no_grad():
+        for spec in specs:
+            net.set_active_subnet(spec)
+            enc, enc_lens = net(feats, lens)
+            static = slice_subnet(net, spec)
+            assert static.meta.subnet_id == spec.id
+            s_enc, s_lens = static.encode(feats, lens)
+            assert torch.equal(s_lens, enc_lens)
+            assert torch.allclose(s_enc, net.encoder_proj(enc), atol=1e-5), spec.id
+            s_ctc, _ = static.ctc(feats, lens)
+            assert torch.allclose(s_ctc, net.ctc_log_probs(enc), atol=1e-5), spec.id
+            y = tokens[:, :2]
+            assert torch.allclose(static.decoder(y), net.decoder_out(y), atol=1e-6)
+            # physically smaller, plain modules only
+            n_static = sum(p.numel() for p in static.parameters())
+            assert n_static == net.space.num_params(spec)
+            assert not any("Elastic" in type(m).__name__ for m in static.modules())
+    assert sum(p.numel() for p in net.parameters()) > n_static
+
+
+def test_slicing_leaves_the_supernet_unchanged() -> None:
+    net = Supernet(tiny_config()).eval()
+    net.set_active_subnet("L2-D24-F48x2-H2x2")
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    slice_subnet(net, "smallest")
+    assert net.active_subnet.id == "L2-D24-F48x2-H2x2"
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = Supernet(tiny_config()).eval()
+    static = slice_subnet(net, "L2-D16-F32_64-H1_4")
+    path = tmp_path / "sub" / "model.pt"
+    static.save(path)
+    payload = torch.load(path, weights_only=True)
+    assert payload["subnet"]["ffn_dims"] == [32, 64]
+    again = StaticModel.load(path)
+    feats, lens = torch.randn(1, 40, 80), torch.tensor([40])
+    assert torch.equal(again.encode(feats, lens)[0], static.encode(feats, lens)[0])
+    assert again.meta == static.meta
+    assert [p.name for p in path.parent.iterdir()] == ["model.pt"]  # no temp files left
+
+
+def test_load_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a torch file")
+    with pytest.raises(ConfigError, match="bad.pt"):
+        StaticModel.load(bad)
+    torch.save({"format": "other"}, tmp_path / "other.pt")
+    with pytest.raises(ConfigError, match="not a todm static model"):
+        StaticModel.load(tmp_path / "other.pt")
+    with pytest.raises(ConfigError, match="no such"):
+        StaticModel.load(tmp_path / "missing.pt")
+    with pytest.raises(ConfigError, match="checkpoint file not found"):
+        slice_subnet(tmp_path / "missing.pt", "largest")
+    with pytest.raises(ConfigError, match="depth=9"):
+        slice_subnet(Supernet(tiny_config()), "L9-D32-F64x9-H4x9")

@@ -1,0 +1,83 @@
+"""SubnetSpec ids and validation; SearchSpace choices and errors."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from todm.errors import ConfigError
+from todm.supernet.model_config import ModelConfig, tiny_config
+from todm.supernet.space import SearchSpace, SubnetSpec
+
+
+def test_id_uniform_and_per_layer_round_trip() -> None:
+    a = SubnetSpec.uniform(6, 256, 1024, 4)
+    assert a.id == "L6-D256-F1024x6-H4x6"
+    b = SubnetSpec(3, 144, (576, 288, 576), (4, 2, 4))
+    assert b.id == "L3-D144-F576_288_576-H4_2_4"
+    for s in (a, b):
+        assert SubnetSpec.from_id(s.id) == s
+        assert SubnetSpec.from_dict(s.to_dict()) == s
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "L6-D256", "L6-D256-F1024x6", "X6-D256-F1x6-H1x6", "L2-D8-F1024,512-H4x2"]
+)
+def test_malformed_ids_are_rejected(bad: str) -> None:
+    with pytest.raises(ConfigError, match="subnet id"):
+        SubnetSpec.from_id(bad)
+
+
+def test_spec_validation_names_the_field() -> None:
+    with pytest.raises(ConfigError, match="ffn_dims has 2 entries but depth is 3"):
+        SubnetSpec(3, 64, (128, 128), (2, 2, 2))
+    with pytest.raises(ConfigError, match=r"heads\[1\]"):
+        SubnetSpec(2, 64, (128, 128), (2, 0))
+    with pytest.raises(ConfigError, match="depth"):
+        SubnetSpec(0, 64, (), ())
+    with pytest.raises(ConfigError, match="unknown key"):
+        SubnetSpec.from_dict({"depth": 1, "d_model": 8, "ffn_dims": [8], "heads": [1], "x": 1})
+    with pytest.raises(ConfigError, match="ffn_dims has 2 entries but depth is 1"):
+        SubnetSpec.from_id("L1-D8-F8x2-H1x1")  # rejected, not cut to depth
+
+
+def test_search_space_bounds_and_sampling() -> None:
+    cfg = tiny_config()
+    space = SearchSpace.from_config(cfg)
+    assert space.largest() == SubnetSpec.uniform(3, 32, 64, 4)
+    assert space.smallest() == SubnetSpec.uniform(1, 16, 32, 1)
+    rng = random.Random(0)
+    seen = set()
+    for _ in range(50):
+        s = space.sample(rng)
+        space.validate(s)
+        seen.add(s.depth)
+    assert seen == {1, 2, 3}
+    assert space.num_params(space.smallest()) < space.num_params(space.largest())
+
+
+def test_out_of_space_values_are_errors_not_clamped() -> None:
+    space = SearchSpace.from_config(tiny_config())
+    with pytest.raises(ConfigError, match="depth=4 is not one of"):
+        space.validate(SubnetSpec.uniform(4, 32, 64, 4))
+    with pytest.raises(ConfigError, match="d_model=20"):
+        space.validate(SubnetSpec.uniform(2, 20, 64, 4))
+    with pytest.raises(ConfigError, match=r"ffn_dims\[1\]=40"):
+        space.validate(SubnetSpec(2, 32, (64, 40), (4, 4)))
+    with pytest.raises(ConfigError, match=r"heads\[0\]=3"):
+        space.resolve("L1-D32-F64x1-H3x1")
+    assert space.resolve("largest") == space.largest()
+
+
+def test_model_config_round_trip_and_errors() -> None:
+    cfg = tiny_config(encoder="ssm")
+    assert ModelConfig.from_yaml(cfg.to_yaml()) == cfg
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['widht'\]"):
+        ModelConfig.from_dict({**cfg.to_dict(), "widht": 3})
+    with pytest.raises(ConfigError, match="left_context_frames=6 must be a multiple"):
+        tiny_config(left_context_frames=6)
+    with pytest.raises(ConfigError, match="d_model_choices has \\[64\\]"):
+        tiny_config(d_model_choices=[16, 64])
+    with pytest.raises(ConfigError, match="encoder='rnn'"):
+        tiny_config(encoder="rnn")

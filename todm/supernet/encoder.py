@@ -1,0 +1,140 @@
+"""The encoder stack: normalization, subsampling, streaming layers; whole-utterance and
+chunk-by-chunk forms that give the same frames.
+
+Whole-utterance form (training, ``encode``): features beyond each length are zeroed and
+the batch is zero-padded (in raw fbank, before normalization) up to the chunk grid, i.e.
+to ``ceil(T'/C)`` whole chunks, exactly as a streaming runtime pads its last chunk.
+Attention uses the chunk-causal mask with ``L`` frames of left context, so each frame
+sees what it would see when streaming, including the padded tail of its own last chunk.
+Keys past an utterance's last chunk are masked out.
+
+Chunk form (streaming, export): one chunk of ``chunk_input_frames`` raw fbank frames
+plus caches per layer (mixer caches, then the conv tail) and, last, ``processed`` [N]
+int64: encoder frames seen so far, capped at L, which masks cache slots not yet filled.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from todm.supernet.conformer import ChunkAttention, ConformerLayer
+from todm.supernet.model_config import ModelConfig
+from todm.supernet.subsampling import (
+    FeatureNorm,
+    Subsampling,
+    chunk_input_frames,
+    subsampled_length,
+)
+
+
+def build_mixer(cfg: ModelConfig, d_model: int, heads: int, elastic: bool) -> nn.Module:
+    if cfg.encoder == "ssm":
+        from todm.supernet.ssm import MultiHeadSSM
+
+        return MultiHeadSSM(d_model, heads, cfg.head_dim, cfg.ssm_state_dim, elastic)
+    return ChunkAttention(d_model, heads, cfg.head_dim, elastic)
+
+
+def chunk_mask(t: int, valid: torch.Tensor, chunk: int, left: int) -> torch.Tensor:
+    """Chunk-causal attention mask ``[B, 1, T, T]`` (True = may attend).
+
+    Query ``i`` sees keys of its own chunk and of the ``left // chunk`` chunks before it,
+    among the first ``valid[b]`` frames; a query always sees itself, so no row is empty.
+    """
+    pos = torch.arange(t, device=valid.device)
+    qc, kc = (pos // chunk)[:, None], (pos // chunk)[None, :]
+    m = (kc <= qc) & (kc >= qc - left // chunk)
+    m = m[None] & (pos[None, None, :] < valid[:, None, None])
+    m = m | torch.eye(t, dtype=torch.bool, device=valid.device)[None]
+    return m[:, None]
+
+
+class Encoder(nn.Module):
+    """``[B, T, 80]`` raw fbank -> ``[B, T', d]``, for the supernet or one static subnet.
+
+    Args:
+        cfg: model config (frame arithmetic, kernel, head width).
+        d_model: residual width of this instance (the maximum when elastic).
+        ffn_dims, heads: per-layer sizes of this instance (one entry per layer).
+        elastic: build elastic (supernet) or plain (static) modules.
+    """
+
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        d_model: int,
+        ffn_dims: tuple[int, ...],
+        heads: tuple[int, ...],
+        elastic: bool,
+    ) -> None:
+        super().__init__()
+        self.factor = cfg.subsampling
+        self.chunk = cfg.chunk_frames
+        self.left = cfg.left_context_frames
+        self.d_model = d_model
+        self.depth = len(ffn_dims)
+        self.feat_norm = FeatureNorm(cfg.num_mel_bins)
+        self.subsampling = Subsampling(
+            cfg.num_mel_bins, cfg.subsampling, cfg.subsampling_channels, d_model, elastic
+        )
+        self.layers = nn.ModuleList(
+            ConformerLayer(d_model, f, build_mixer(cfg, d_model, h, elastic), cfg.conv_kernel, elastic)
+            for f, h in zip(ffn_dims, heads)
+        )
+
+    @property
+    def chunk_input_frames(self) -> int:
+        return chunk_input_frames(self.chunk, self.factor)
+
+    def forward(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whole utterances: ``feats [B, T, F]``, ``feat_lens [B]`` -> ``([B, T', d], [B])``.
+
+        ``T'`` is the chunk-grid length, a multiple of C; frames at or past
+        ``out_lens[b]`` are padding.
+        """
+        b, t, _ = feats.shape
+        out_lens = subsampled_length(feat_lens, self.factor)
+        n_chunks = max(1, -(-subsampled_length(t, self.factor) // self.chunk))
+        need = chunk_input_frames(n_chunks * self.chunk, self.factor)
+        keep = torch.arange(t, device=feats.device)[None, :] < feat_lens[:, None]
+        feats = feats * keep[:, :, None].to(feats.dtype)
+        # A negative pad crops frames that could not complete another output frame.
+        feats = nn.functional.pad(feats, (0, 0, 0, need - t))
+        x = self.subsampling(self.feat_norm(feats))
+        valid = (out_lens + self.chunk - 1) // self.chunk * self.chunk
+        mask = chunk_mask(x.shape[1], valid, self.chunk, self.left)
+        for layer in self.layers[: self.depth]:
+            x = layer(x, mask)
+        return x, out_lens
+
+    def cache_shapes(self, batch: int = 1) -> list[tuple[str, tuple[int, ...], torch.dtype]]:
+        """Names, shapes and dtypes of the streaming caches, in ``forward_chunk``'s order."""
+        out: list[tuple[str, tuple[int, ...], torch.dtype]] = []
+        for i, layer in enumerate(self.layers[: self.depth]):
+            for name, shape in layer.cache_shapes(batch, self.left, self.d_model):
+                out.append((f"cache_{name}_{i}", shape, torch.float32))
+        out.append(("processed_frames", (batch,), torch.int64))
+        return out
+
+    def init_caches(self, batch: int = 1) -> list[torch.Tensor]:
+        device = self.feat_norm.mean.device
+        return [torch.zeros(s, dtype=dt, device=device) for _, s, dt in self.cache_shapes(batch)]
+
+    def forward_chunk(
+        self, x: torch.Tensor, caches: list[torch.Tensor]
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One chunk: ``x [N, chunk_input_frames, F]`` -> ``[N, C, d]`` and new caches."""
+        processed = caches[-1]
+        y = self.subsampling(self.feat_norm(x))
+        slots = torch.arange(self.left, device=x.device)[None, :]
+        cache_valid = slots >= (self.left - processed)[:, None]
+        new: list[torch.Tensor] = []
+        i = 0
+        for layer in self.layers[: self.depth]:
+            n = len(layer.cache_shapes(1, self.left, self.d_model))
+            y, layer_new = layer.forward_chunk(y, caches[i : i + n], cache_valid)
+            new.extend(layer_new)
+            i += n
+        new.append(torch.clamp(processed + y.shape[1], max=self.left))
+        return y, new

@@ -1,0 +1,81 @@
+"""``slice_subnet``: copy one subnet out of a supernet into a ``StaticModel``.
+
+Every elastic weight's active part is its leading slice in every dimension (see
+``elastic.py``), and the static model mirrors the supernet's module names, so slicing is:
+for each static tensor, take the same-named supernet tensor's leading block.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from todm.errors import ConfigError
+from todm.supernet.model import Supernet
+from todm.supernet.space import SubnetSpec
+from todm.supernet.static import StaticModel
+
+
+def load_supernet(path: str | os.PathLike[str]) -> Supernet:
+    """Load a training checkpoint through ``todm.supernet.checkpoint.load_checkpoint``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: checkpoint file not found")
+    try:
+        from todm.supernet.checkpoint import load_checkpoint
+    except ImportError as e:
+        raise ConfigError(f"{path}: cannot load checkpoints ({e})") from None
+    loaded: Any = load_checkpoint(path)
+    model = loaded if isinstance(loaded, Supernet) else getattr(loaded, "model", None)
+    if not isinstance(model, Supernet):
+        raise ConfigError(f"{path}: load_checkpoint did not give a Supernet")
+    return model
+
+
+def slice_subnet(
+    model_or_checkpoint: Supernet | str | os.PathLike[str],
+    spec: SubnetSpec | str | dict[str, Any],
+) -> StaticModel:
+    """Cut ``spec`` out of a supernet.
+
+    Args:
+        model_or_checkpoint: a Supernet (left unchanged) or a checkpoint path.
+        spec: a SubnetSpec, its id, "largest"/"smallest", or its dict form; validated
+            against the supernet's search space.
+
+    Returns:
+        A StaticModel in eval mode whose outputs equal the supernet's for ``spec``.
+    """
+    supernet = (
+        model_or_checkpoint if isinstance(model_or_checkpoint, Supernet)
+        else load_supernet(model_or_checkpoint)
+    )
+    spec = supernet.space.resolve(spec)
+    static = StaticModel(supernet.config, spec)
+    source = supernet.state_dict()
+    sliced = {}
+    for name, target in static.state_dict().items():
+        if name not in source:
+            raise RuntimeError(f"static tensor {name!r} has no supernet counterpart")
+        full = source[name]
+        if full.dim() != target.dim() or any(t > f for t, f in zip(target.shape, full.shape)):
+            raise RuntimeError(
+                f"{name}: static shape {tuple(target.shape)} is not a leading block of "
+                f"{tuple(full.shape)}"
+            )
+        sliced[name] = full[tuple(slice(0, n) for n in target.shape)].detach().clone()
+    static.load_state_dict(sliced)
+    return static.eval()
+
+
+def slice_to_file(
+    checkpoint: str | os.PathLike[str], spec: SubnetSpec | str, out: str | os.PathLike[str]
+) -> StaticModel:
+    """Slice and save (what ``todm slice`` runs)."""
+    with torch.no_grad():
+        static = slice_subnet(checkpoint, spec)
+    static.save(out)
+    return static

@@ -1,0 +1,218 @@
+"""The search space: which subnets a supernet holds, and the value object naming one.
+
+A subnet is the first ``depth`` encoder layers, at residual width ``d_model``, with a
+per-layer FFN width and head count. Its id is a short readable string that names it in
+search results, bundles and reports, e.g. ``L6-D256-F1024x6-H4x6`` (uniform layers) or
+``L3-D144-F576_288_576-H4_2_4`` (per-layer values joined by ``_``).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from todm.errors import ConfigError
+
+_SPEC_KEYS = ("depth", "d_model", "ffn_dims", "heads")
+
+
+def _positive_int(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise ConfigError(f"subnet: {name} must be a positive integer, got {v!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class SubnetSpec:
+    """One subnet of a supernet.
+
+    Attributes:
+        depth: number of encoder layers that run (the first ``depth``).
+        d_model: residual width shared by all layers.
+        ffn_dims: FFN hidden width, one per active layer.
+        heads: attention heads (SSM heads for the ssm encoder), one per active layer.
+    """
+
+    depth: int
+    d_model: int
+    ffn_dims: tuple[int, ...]
+    heads: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        _positive_int("depth", self.depth)
+        _positive_int("d_model", self.d_model)
+        for name in ("ffn_dims", "heads"):
+            vals = getattr(self, name)
+            if not isinstance(vals, (tuple, list)):
+                raise ConfigError(f"subnet: {name} must be a list of integers, got {vals!r}")
+            vals = tuple(vals)
+            object.__setattr__(self, name, vals)
+            if len(vals) != self.depth:
+                raise ConfigError(
+                    f"subnet: {name} has {len(vals)} entries but depth is {self.depth} "
+                    "(one per active layer expected)"
+                )
+            for i, v in enumerate(vals):
+                _positive_int(f"{name}[{i}]", v)
+
+    @classmethod
+    def uniform(cls, depth: int, d_model: int, ffn_dim: int, heads: int) -> SubnetSpec:
+        return cls(depth, d_model, (ffn_dim,) * depth, (heads,) * depth)
+
+    @property
+    def id(self) -> str:
+        return f"L{self.depth}-D{self.d_model}-F{_fmt(self.ffn_dims)}-H{_fmt(self.heads)}"
+
+    def __str__(self) -> str:
+        return self.id
+
+    @classmethod
+    def from_id(cls, text: str) -> SubnetSpec:
+        """Parse an id made by :attr:`id`; raises ConfigError naming the bad part."""
+        m = re.fullmatch(r"L(\d+)-D(\d+)-F([\dx_]+)-H([\dx_]+)", text.strip())
+        if not m:
+            raise ConfigError(
+                f"subnet id {text!r} is not of the form L<depth>-D<d_model>-F<ffn>-H<heads>, "
+                "e.g. L6-D256-F1024x6-H4x6 or L2-D128-F512_256-H4_2"
+            )
+        depth, d_model = int(m.group(1)), int(m.group(2))
+        return cls(depth, d_model, _parse(m.group(3), "F", text), _parse(m.group(4), "H", text))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "depth": self.depth,
+            "d_model": self.d_model,
+            "ffn_dims": list(self.ffn_dims),
+            "heads": list(self.heads),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SubnetSpec:
+        if not isinstance(d, dict):
+            raise ConfigError(f"subnet: expected a mapping with keys {_SPEC_KEYS}, got {d!r}")
+        unknown = sorted(set(d) - set(_SPEC_KEYS))
+        if unknown:
+            raise ConfigError(f"subnet: unknown key(s) {unknown}; expected {list(_SPEC_KEYS)}")
+        missing = [k for k in _SPEC_KEYS if k not in d]
+        if missing:
+            raise ConfigError(f"subnet: missing key(s) {missing}")
+        return cls(d["depth"], d["d_model"], tuple(d["ffn_dims"]), tuple(d["heads"]))
+
+
+def _fmt(vals: tuple[int, ...]) -> str:
+    if len(set(vals)) == 1:
+        return f"{vals[0]}x{len(vals)}"
+    return "_".join(str(v) for v in vals)
+
+
+def _parse(part: str, letter: str, text: str) -> tuple[int, ...]:
+    m = re.fullmatch(r"(\d+)x(\d+)", part)
+    if m:
+        return (int(m.group(1)),) * int(m.group(2))
+    if re.fullmatch(r"\d+(_\d+)*", part):
+        return tuple(int(v) for v in part.split("_"))
+    raise ConfigError(f"subnet id {text!r}: bad {letter} part {part!r} (use 512x6 or 512_256_512)")
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The choices each dimension of a subnet may take (sorted, unique)."""
+
+    depth_choices: tuple[int, ...]
+    d_model_choices: tuple[int, ...]
+    ffn_choices: tuple[int, ...]
+    head_choices: tuple[int, ...]
+    # The ModelConfig this space came from; needed only to count parameters.
+    model_config: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("depth_choices", "d_model_choices", "ffn_choices", "head_choices"):
+            vals = getattr(self, name)
+            if not vals:
+                raise ConfigError(f"search space: {name} is empty")
+            for v in vals:
+                _positive_int(name, v)
+            object.__setattr__(self, name, tuple(sorted(set(vals))))
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> SearchSpace:
+        """Build from a :class:`todm.supernet.model.ModelConfig`."""
+        return cls(
+            tuple(cfg.depth_choices),
+            tuple(cfg.d_model_choices),
+            tuple(cfg.ffn_choices),
+            tuple(cfg.head_choices),
+            model_config=cfg,
+        )
+
+    def largest(self) -> SubnetSpec:
+        return SubnetSpec.uniform(
+            self.depth_choices[-1], self.d_model_choices[-1], self.ffn_choices[-1],
+            self.head_choices[-1],
+        )
+
+    def smallest(self) -> SubnetSpec:
+        return SubnetSpec.uniform(
+            self.depth_choices[0], self.d_model_choices[0], self.ffn_choices[0],
+            self.head_choices[0],
+        )
+
+    def sample(self, rng: random.Random) -> SubnetSpec:
+        """A uniformly random subnet: depth, width, then each layer's FFN width and heads."""
+        depth = rng.choice(self.depth_choices)
+        return SubnetSpec(
+            depth,
+            rng.choice(self.d_model_choices),
+            tuple(rng.choice(self.ffn_choices) for _ in range(depth)),
+            tuple(rng.choice(self.head_choices) for _ in range(depth)),
+        )
+
+    def resolve(self, spec: SubnetSpec | str | dict[str, Any]) -> SubnetSpec:
+        """Accept a spec, an id, ``"largest"``/``"smallest"`` or a dict; validate it."""
+        if isinstance(spec, str):
+            if spec == "largest":
+                spec = self.largest()
+            elif spec == "smallest":
+                spec = self.smallest()
+            else:
+                spec = SubnetSpec.from_id(spec)
+        elif isinstance(spec, dict):
+            spec = SubnetSpec.from_dict(spec)
+        elif not isinstance(spec, SubnetSpec):
+            raise ConfigError(f"subnet: expected a SubnetSpec, an id or a dict, got {spec!r}")
+        self.validate(spec)
+        return spec
+
+    def validate(self, spec: SubnetSpec) -> None:
+        """Raise ConfigError naming the first field outside the space; nothing is clamped."""
+        if spec.depth not in self.depth_choices:
+            raise ConfigError(
+                f"subnet {spec.id}: depth={spec.depth} is not one of {list(self.depth_choices)}"
+            )
+        if spec.d_model not in self.d_model_choices:
+            raise ConfigError(
+                f"subnet {spec.id}: d_model={spec.d_model} is not one of "
+                f"{list(self.d_model_choices)}"
+            )
+        for name, choices in (("ffn_dims", self.ffn_choices), ("heads", self.head_choices)):
+            for i, v in enumerate(getattr(spec, name)):
+                if v not in choices:
+                    raise ConfigError(
+                        f"subnet {spec.id}: {name}[{i}]={v} is not one of {list(choices)}"
+                    )
+
+    def num_params(self, spec: SubnetSpec) -> int:
+        """Parameters of the sliced model for ``spec`` (counted without allocating weights)."""
+        import torch
+
+        from todm.supernet.static import StaticModel
+
+        cfg = self.model_config
+        if cfg is None:
+            raise ConfigError("search space: num_params needs a space made by from_config(cfg)")
+        self.validate(spec)
+        with torch.device("meta"):
+            model = StaticModel(cfg, spec)
+        return sum(p.numel() for p in model.parameters())
