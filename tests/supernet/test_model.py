@@ -101,3 +101,22 @@ def test_random_specs_run_with_training_and_backward() -> None:
         m.set_active_subnet(m.space.sample(rng))
         enc, _ = m(torch.randn(2, 45, 80), torch.tensor([45, 20]))
         m.rnnt_logits(enc, torch.randint(1, 20, (2, 3))).logsumexp(-1).mean().backward()
+
+
+def test_lstm_predictor_teacher_forcing_matches_steps() -> None:
+    torch.manual_seed(0)
+    m = Supernet(tiny_config(predictor="lstm")).eval()
+    enc, _ = m(torch.randn(1, 30, 80), torch.tensor([30]))
+    tokens = torch.tensor([[3, 7, 5]])
+    logits = m.rnnt_logits(enc, tokens)
+    assert logits.shape == (1, enc.shape[1], 4, 20)
+    h, c = m.predictor.init_state(1)
+    e = m.encoder_proj(enc)
+    prev = torch.tensor([[m.config.blank_id]])
+    for u in range(4):
+        g, h, c = m.predictor.step(prev, h, c)
+        assert torch.allclose(m.joiner(e[:, 2], g), logits[:, 2, u], atol=1e-5)
+        if u < 3:
+            prev = tokens[:, u : u + 1]
+    with pytest.raises(ConfigError, match="stateless"):
+        m.decoder_out(torch.zeros(1, 2, dtype=torch.long))

@@ -83,3 +83,17 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
         slice_subnet(tmp_path / "missing.pt", "largest")
     with pytest.raises(ConfigError, match="depth=9"):
         slice_subnet(Supernet(tiny_config()), "L9-D32-F64x9-H4x9")
+
+
+def test_lstm_predictor_slices_and_steps() -> None:
+    torch.manual_seed(0)
+    net = Supernet(tiny_config(predictor="lstm")).eval()
+    static = slice_subnet(net, "smallest")
+    assert static.meta.context_size == 1
+    h, c = net.predictor.init_state(2)
+    tok = torch.tensor([[4], [0]])
+    want = net.predictor.step(tok, h, c)
+    got = static.decoder_step(tok, h, c)
+    assert all(torch.allclose(g, w) for g, w in zip(got, want))
+    with pytest.raises(ConfigError, match="stateless"):
+        static.decoder(torch.zeros(1, 2, dtype=torch.long))
