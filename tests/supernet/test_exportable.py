@@ -40,9 +40,10 @@ def test_torch_export_of_every_graph(encoder: str) -> None:
             assert torch.allclose(g, w, atol=1e-6), name
 
 
-def test_onnx_encoder_chunk_runs_in_onnxruntime(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoder", ["conformer", "ssm"])
+def test_onnx_encoder_chunk_runs_in_onnxruntime(encoder: str, tmp_path: Path) -> None:
     ort = pytest.importorskip("onnxruntime")
-    static = _static()
+    static = _static(encoder)
     module = graph_modules(static)["encoder"]
     specs = static.cache_specs()
     in_names = ["x", *[s.name for s in specs]]
@@ -63,3 +64,33 @@ def test_onnx_encoder_chunk_runs_in_onnxruntime(tmp_path: Path) -> None:
             np.testing.assert_allclose(g, w.detach().numpy(), atol=1e-5)
         caches_t, caches_np = list(want[1:]), got[1:]
     assert [s.dtype for s in specs][-1] == "int64"
+
+
+@pytest.mark.parametrize("encoder", ["conformer", "ssm"])
+def test_offline_encoder_exports_with_dynamic_time(encoder: str, tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    static = _static(encoder)
+    module = graph_modules(static)["offline_encoder"]
+    args = example_inputs(static, "offline_encoder", batch=2)
+    t = torch.export.Dim("T", min=8, max=4000)
+    ep = torch.export.export(module, args, dynamic_shapes=({1: t}, None))
+    path = tmp_path / "offline.onnx"
+    names = {"input_names": ["x", "x_lens"], "output_names": ["encoder_out", "encoder_out_lens"]}
+    if encoder == "ssm":
+        # Its whole-sequence convolution has a kernel as long as the input: only the dynamo
+        # exporter handles a kernel of unknown length.
+        torch.onnx.export(module, args, str(path), dynamo=True, dynamic_shapes=({1: t}, None),
+                          verbose=False, **names)
+    else:
+        torch.onnx.export(module, args, str(path), dynamo=False, opset_version=17,
+                          dynamic_axes={"x": {0: "N", 1: "T"}, "x_lens": {0: "N"}}, **names)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    torch.manual_seed(2)
+    for t_len in (9, 131, 250):  # none of them the traced length
+        x, lens = torch.randn(2, t_len, 80), torch.tensor([t_len, max(t_len - 40, 1)])
+        want, want_lens = static.encode(x, lens)
+        got, got_lens = ep.module()(x, lens)
+        assert torch.equal(got_lens, want_lens) and torch.allclose(got, want, atol=1e-5)
+        o, o_lens = sess.run(None, {"x": x.numpy(), "x_lens": lens.numpy()})
+        np.testing.assert_array_equal(o_lens, want_lens.numpy())
+        np.testing.assert_allclose(o, want.detach().numpy(), atol=1e-4)

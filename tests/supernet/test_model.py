@@ -26,12 +26,12 @@ def test_shapes_of_all_heads(net: Supernet) -> None:
     net.set_active_subnet("L2-D24-F48_32-H2_4")
     enc, enc_lens = net(feats, lens)
     assert enc_lens.tolist() == [14, 6]  # ((T-3)//2+1-3)//2+1
-    assert enc.shape == (2, 16, 24)  # chunk grid: 4 chunks of 4
-    assert net.ctc_log_probs(enc).shape == (2, 16, 20)
-    assert torch.allclose(net.ctc_log_probs(enc).exp().sum(-1), torch.ones(2, 16), atol=1e-5)
+    assert enc.shape == (2, 19, 24)  # 61 + 19 padding frames -> 19 >= 4 whole chunks of 4
+    assert net.ctc_log_probs(enc).shape == (2, 19, 20)
+    assert torch.allclose(net.ctc_log_probs(enc).exp().sum(-1), torch.ones(2, 19), atol=1e-5)
     tokens = torch.randint(1, 20, (2, 5))
     logits = net.rnnt_logits(enc, tokens)
-    assert logits.shape == (2, 16, 6, 20)
+    assert logits.shape == (2, 19, 6, 20)
     # The pieces the trainer and decoders use compose to rnnt_logits.
     e = net.encoder_proj(enc)
     d0 = net.decoder_out(torch.zeros(2, 2, dtype=torch.long))

@@ -2,8 +2,8 @@
 chunk-by-chunk forms that give the same frames.
 
 Whole-utterance form (training, ``encode``): features beyond each length are zeroed and
-the batch is zero-padded (in raw fbank, before normalization) up to the chunk grid, i.e.
-to ``ceil(T'/C)`` whole chunks, exactly as a streaming runtime pads its last chunk.
+the batch is zero-padded (in raw fbank, before normalization) past the end of each
+utterance's last chunk, exactly as a streaming runtime pads its last chunk.
 Attention uses the chunk-causal mask with ``L`` frames of left context, so each frame
 sees what it would see when streaming, including the padded tail of its own last chunk.
 Keys past an utterance's last chunk are masked out.
@@ -46,7 +46,7 @@ def chunk_mask(t: int, valid: torch.Tensor, chunk: int, left: int) -> torch.Tens
     qc, kc = (pos // chunk)[:, None], (pos // chunk)[None, :]
     m = (kc <= qc) & (kc >= qc - left // chunk)
     m = m[None] & (pos[None, None, :] < valid[:, None, None])
-    m = m | torch.eye(t, dtype=torch.bool, device=valid.device)[None]
+    m = m | (pos[:, None] == pos[None, :])[None]
     return m[:, None]
 
 
@@ -90,17 +90,16 @@ class Encoder(nn.Module):
     def forward(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Whole utterances: ``feats [B, T, F]``, ``feat_lens [B]`` -> ``([B, T', d], [B])``.
 
-        ``T'`` is the chunk-grid length, a multiple of C; frames at or past
-        ``out_lens[b]`` are padding.
+        ``T'`` covers every utterance's last whole chunk (and a few frames more); frames
+        at or past ``out_lens[b]`` are padding. The padding amount is a constant, not a
+        function of ``T``, so this form also exports with a dynamic time axis.
         """
-        b, t, _ = feats.shape
+        t = feats.shape[1]
         out_lens = subsampled_length(feat_lens, self.factor)
-        n_chunks = max(1, -(-subsampled_length(t, self.factor) // self.chunk))
-        need = chunk_input_frames(n_chunks * self.chunk, self.factor)
         keep = torch.arange(t, device=feats.device)[None, :] < feat_lens[:, None]
         feats = feats * keep[:, :, None].to(feats.dtype)
-        # A negative pad crops frames that could not complete another output frame.
-        feats = nn.functional.pad(feats, (0, 0, 0, need - t))
+        # S*(C-1) + R more zero frames always complete the last chunk of every utterance.
+        feats = nn.functional.pad(feats, (0, 0, 0, self.chunk_input_frames))
         x = self.subsampling(self.feat_norm(feats))
         valid = (out_lens + self.chunk - 1) // self.chunk * self.chunk
         mask = chunk_mask(x.shape[1], valid, self.chunk, self.left)

@@ -63,7 +63,10 @@ class MultiHeadSSM(nn.Module):
         """``(dtA, Bb, C)``, each ``[ch, Ns]``, of the first ``ch`` channels (dtA = log Ab)."""
         a = -torch.exp(self.log_neg_a[:ch])
         dta = torch.exp(self.log_dt[:ch])[:, None] * a
-        bb = torch.expm1(dta) / a * self.b[:ch]
+        # expm1(x) = 2 tanh(x/2) / (1 - tanh(x/2)): precise for small dt*A (unlike exp - 1)
+        # and made of ops every exporter has (ONNX has no Expm1; TorchScript export no sinh).
+        th = torch.tanh(0.5 * dta)
+        bb = 2.0 * th / (1.0 - th) / a * self.b[:ch]
         return dta, bb, self.c[:ch]
 
     def _kernel(self, dta: torch.Tensor, cbb: torch.Tensor, length: int) -> torch.Tensor:

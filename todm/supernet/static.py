@@ -180,6 +180,20 @@ class EncoderChunkGraph(nn.Module):
         return self.model.ctc_chunk(x, *caches) if self.ctc else self.model.encode_chunk(x, *caches)
 
 
+class OfflineEncoderGraph(nn.Module):
+    """``encode(x [N, T, 80], x_lens [N]) -> (encoder_out [N, T', J], encoder_out_lens [N])``,
+    the form sherpa-onnx's offline transducer runs; exports with a dynamic ``T``
+    (``torch.export``; ONNX: either exporter for conformer, ``dynamo=True`` for ssm, whose
+    whole-sequence convolution kernel is as long as the input)."""
+
+    def __init__(self, model: StaticModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, x_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.encode(x, x_lens)
+
+
 class DecoderGraph(nn.Module):
     """``decoder(y [N, ctx]) -> [N, J]`` as a module."""
 
@@ -192,8 +206,11 @@ class DecoderGraph(nn.Module):
 
 
 def example_inputs(model: StaticModel, graph: str, batch: int = 1) -> tuple[torch.Tensor, ...]:
-    """Example inputs of ``graph`` ("encoder", "ctc", "decoder", "joiner") for tracing."""
+    """Example inputs of ``graph`` (a ``graph_modules`` name) for tracing."""
     cfg = model.config
+    if graph == "offline_encoder":
+        t = 4 * model.encoder.chunk_input_frames
+        return (torch.zeros(batch, t, cfg.num_mel_bins), torch.full((batch,), t, dtype=torch.long))
     if graph in ("encoder", "ctc"):
         x = torch.zeros(batch, model.encoder.chunk_input_frames, cfg.num_mel_bins)
         return (x, *model.init_caches(batch))
@@ -201,14 +218,21 @@ def example_inputs(model: StaticModel, graph: str, batch: int = 1) -> tuple[torc
         return (torch.full((batch, cfg.context_size), cfg.blank_id, dtype=torch.long),)
     if graph == "joiner":
         return (torch.zeros(batch, cfg.joiner_dim), torch.zeros(batch, cfg.joiner_dim))
-    raise ValueError(f"unknown graph {graph!r}; expected encoder, ctc, decoder or joiner")
+    raise ValueError(
+        f"unknown graph {graph!r}; expected encoder, ctc, offline_encoder, decoder or joiner"
+    )
 
 
 def graph_modules(model: StaticModel) -> dict[str, nn.Module]:
-    """The exportable graphs of a stateless-predictor model, as modules, by name."""
+    """The exportable graphs of a stateless-predictor model, as modules, by name.
+
+    "encoder" and "ctc" are streaming (one chunk + caches); "offline_encoder" takes
+    whole utterances and exports with a dynamic time axis.
+    """
     return {
         "encoder": EncoderChunkGraph(model),
         "ctc": EncoderChunkGraph(model, ctc=True),
+        "offline_encoder": OfflineEncoderGraph(model),
         "decoder": DecoderGraph(model),
         "joiner": model.joiner,
     }
