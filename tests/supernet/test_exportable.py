@@ -94,3 +94,43 @@ def test_offline_encoder_exports_with_dynamic_time(encoder: str, tmp_path: Path)
         o, o_lens = sess.run(None, {"x": x.numpy(), "x_lens": lens.numpy()})
         np.testing.assert_array_equal(o_lens, want_lens.numpy())
         np.testing.assert_allclose(o, want.detach().numpy(), atol=1e-4)
+
+
+def test_new_caches_are_contiguous_and_match_specs() -> None:
+    static = _static()
+    out = static.encode_chunk(*example_inputs(static, "encoder"))
+    specs = static.cache_specs()
+    assert len(out) == 1 + len(specs)
+    for spec, t in zip(specs, out[1:]):
+        assert t.is_contiguous(), spec.name  # ExecuTorch rejects strided inputs
+        assert tuple(t.shape) == spec.shape and str(t.dtype).endswith(spec.dtype)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoder", ["conformer", "ssm"])
+def test_executorch_xnnpack_program_streams(encoder: str, tmp_path: Path) -> None:
+    """About 15 s per encoder: lowering to XNNPACK and running the .pte chunk by chunk."""
+    pytest.importorskip("executorch")
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+    from executorch.runtime import Runtime
+
+    static = _static(encoder)
+    graphs = graph_modules(static)
+    progs = {
+        n: torch.export.export(graphs[n], example_inputs(static, n))
+        for n in ("encoder", "decoder", "joiner")
+    }
+    et = to_edge_transform_and_lower(progs, partitioner=[XnnpackPartitioner()]).to_executorch()
+    path = tmp_path / "model.pte"
+    path.write_bytes(et.buffer)
+    method = Runtime.get().load_program(str(path)).load_method("encoder")
+    caches = static.init_caches(1)
+    torch.manual_seed(3)
+    for _ in range(3):
+        x = torch.randn(1, static.meta.chunk_input_frames, 80)
+        got = method.execute([x, *caches])
+        want = static.encode_chunk(x, *caches)
+        for g, w in zip(got, want):
+            assert torch.allclose(g, w, atol=1e-5)
+        caches = list(got[1:])

@@ -78,7 +78,8 @@ class ConvModule(nn.Module):
     def forward_chunk(self, x: torch.Tensor, cache: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x [N, C, d]``, ``cache [N, d, K-1]`` (the last K-1 GLU outputs, zeros at start)."""
         y = torch.cat([cache, self._pre(x)], dim=2)
-        return self._post(self.depthwise(y)), y[:, :, y.shape[2] - (self.kernel - 1) :]
+        # Caches are returned contiguous: runtimes (ExecuTorch) reject strided inputs.
+        return self._post(self.depthwise(y)), y[:, :, y.shape[2] - (self.kernel - 1) :].contiguous()
 
 
 def attend(
@@ -150,7 +151,7 @@ class ChunkAttention(nn.Module):
         c = x.shape[1]
         mask = torch.cat([cache_valid, torch.ones_like(cache_valid[:, :1]).expand(-1, c)], dim=1)
         out = self.out(attend(q, k_all, v_all, mask[:, None, None, :], self.scale))
-        return out, [k_all[:, :, c:], v_all[:, :, c:]]
+        return out, [k_all[:, :, c:].contiguous(), v_all[:, :, c:].contiguous()]
 
 
 class ConformerLayer(nn.Module):
