@@ -9,8 +9,8 @@ Usage::
     logits = model.rnnt_logits(enc, tokens)          # [B, T', U+1, V]
 
 The active subnet is set explicitly and stays until the next call; ``forward`` changes
-nothing. ``T'`` is the chunk-grid length (a multiple of ``chunk_frames``, see
-``encoder.py``); frames at or past ``enc_lens`` are padding.
+nothing. ``T'`` covers every utterance's last whole chunk (see ``encoder.py``), so it
+is a few frames more than ``max(enc_lens)``; frames at or past ``enc_lens`` are padding.
 """
 
 from __future__ import annotations

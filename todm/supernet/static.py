@@ -78,7 +78,7 @@ class StaticModel(nn.Module):
     def encode(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``feats [N, T, 80]`` raw fbank, ``feat_lens [N]`` -> ``([N, T', J], lens [N])``.
 
-        ``T'`` is the chunk-grid length; frames at or past ``lens`` are padding.
+        ``T' >= max(lens)``; frames at or past ``lens`` are padding.
         """
         enc, lens = self.encoder(feats, feat_lens)
         return self.joiner.enc_proj(enc), lens
