@@ -83,15 +83,16 @@ class ConvModule(nn.Module):
 
 
 def attend(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor, scale: float
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor, scale: float,
+    bias: torch.Tensor,
 ) -> torch.Tensor:
     """Masked dot-product attention written with plain ops (exports everywhere).
 
     ``q [B, H, Tq, Dh]``, ``k, v [B, H, Tk, Dh]``, ``mask`` bool broadcastable to
-    ``[B, H, Tq, Tk]`` (True = may attend), ``scale`` usually ``1/sqrt(Dh)``
-    -> ``[B, Tq, H*Dh]``.
+    ``[B, H, Tq, Tk]`` (True = may attend), ``scale`` usually ``1/sqrt(Dh)``, ``bias``
+    ``[H, Tq, Tk]`` added to the scores -> ``[B, Tq, H*Dh]``.
     """
-    scores = torch.matmul(q, k.transpose(-2, -1)) * scale
+    scores = torch.matmul(q, k.transpose(-2, -1)) * scale + bias
     scores = scores.masked_fill(~mask, _NEG)
     out = torch.matmul(torch.softmax(scores, dim=-1), v)
     b, h, t, dh = out.shape
@@ -104,12 +105,22 @@ class ChunkAttention(nn.Module):
     Heads are elastic: head ``h`` owns rows ``[h*Dh, (h+1)*Dh)`` of q, k and v, so the
     first heads are a leading slice. Caches: keys and values of the last L frames,
     ``[N, H, L, Dh]`` each.
+
+    Order comes from a learned relative-position bias per head and distance (query
+    frame minus key frame, ``-(C-1)..L+C-1``: every distance the mask allows); unlike
+    absolute positions it is the same in every chunk, and it indexes a table with
+    constant indices, which every exporter handles.
     """
 
-    def __init__(self, d_model: int, num_heads: int, head_dim: int, elastic: bool) -> None:
+    def __init__(
+        self, d_model: int, num_heads: int, head_dim: int, elastic: bool, chunk: int, left: int
+    ) -> None:
         super().__init__()
         self.head_dim = head_dim
+        self.chunk = chunk
+        self.left = left
         self.scale = 1.0 / math.sqrt(head_dim)
+        self.pos_bias = nn.Parameter(torch.randn(num_heads, left + 2 * chunk - 1) * 0.02)
         self.q = linear(d_model, num_heads * head_dim, elastic)
         self.k = linear(d_model, num_heads * head_dim, elastic)
         self.v = linear(d_model, num_heads * head_dim, elastic)
@@ -132,10 +143,17 @@ class ChunkAttention(nn.Module):
 
         return split(self.q(x)), split(self.k(x)), split(self.v(x))
 
+    def _bias(self, dist: torch.Tensor, heads: int) -> torch.Tensor:
+        """``dist [Tq, Tk]`` (query minus key frame) -> ``[heads, Tq, Tk]``."""
+        idx = (dist + self.chunk - 1).clamp(0, self.pos_bias.shape[1] - 1)
+        return self.pos_bias[:heads][:, idx]
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``x [B, T, d]``, ``mask [B, 1, T, T]`` -> ``[B, T, d]``."""
         q, k, v = self._qkv(x)
-        return self.out(attend(q, k, v, mask, self.scale))
+        pos = torch.arange(x.shape[1], device=x.device)
+        bias = self._bias(pos[:, None] - pos[None, :], q.shape[1])
+        return self.out(attend(q, k, v, mask, self.scale, bias))
 
     def cache_shapes(self, batch: int, left: int) -> list[tuple[str, tuple[int, ...]]]:
         shape = (batch, self.num_heads, left, self.head_dim)
@@ -150,7 +168,11 @@ class ChunkAttention(nn.Module):
         v_all = torch.cat([caches[1], v], dim=2)
         c = x.shape[1]
         mask = torch.cat([cache_valid, torch.ones_like(cache_valid[:, :1]).expand(-1, c)], dim=1)
-        out = self.out(attend(q, k_all, v_all, mask[:, None, None, :], self.scale))
+        # Query i of the chunk sits at L + i among the L + C keys (cache first).
+        qpos = torch.arange(c, device=x.device)[:, None] + caches[0].shape[2]
+        kpos = torch.arange(k_all.shape[2], device=x.device)[None, :]
+        bias = self._bias(qpos - kpos, q.shape[1])
+        out = self.out(attend(q, k_all, v_all, mask[:, None, None, :], self.scale, bias))
         return out, [k_all[:, :, c:].contiguous(), v_all[:, :, c:].contiguous()]
 
 

@@ -33,7 +33,9 @@ def build_mixer(cfg: ModelConfig, d_model: int, heads: int, elastic: bool) -> nn
         from todm.supernet.ssm import MultiHeadSSM
 
         return MultiHeadSSM(d_model, heads, cfg.head_dim, cfg.ssm_state_dim, elastic)
-    return ChunkAttention(d_model, heads, cfg.head_dim, elastic)
+    return ChunkAttention(
+        d_model, heads, cfg.head_dim, elastic, cfg.chunk_frames, cfg.left_context_frames
+    )
 
 
 def chunk_mask(t: int, valid: torch.Tensor, chunk: int, left: int) -> torch.Tensor:

@@ -104,7 +104,10 @@ def sort_channels(model: Supernet) -> dict[str, torch.Tensor]:
             perms[f"layers.{i}.{name}"] = _sort(_lin_out(ff.w1), [(ff.w2.weight, 1)], ff.w1.out_features)
         mixer = layer.mixer
         ch = mixer.out.in_features
-        perms[f"layers.{i}.heads"] = _sort(*_head_groups(mixer), ch, block=mixer.head_dim)
+        perm = _sort(*_head_groups(mixer), ch, block=mixer.head_dim)
+        perms[f"layers.{i}.heads"] = perm
+        if isinstance(mixer, ChunkAttention):  # one row per head, not per channel
+            _apply([(mixer.pos_bias, 0)], perm[:: mixer.head_dim] // mixer.head_dim)
         conv = layer.conv
         inner = _lin_out(conv.value) + _lin_out(conv.gate) + [
             (conv.depthwise.weight, 0), (conv.depthwise.bias, 0)
