@@ -7,7 +7,7 @@ import random
 import pytest
 import torch
 
-from todm.errors import ConfigError
+from todm.errors import ConfigError, DataError
 from todm.supernet.model import Supernet, tiny_config
 
 torch.set_num_threads(1)
@@ -120,3 +120,15 @@ def test_lstm_predictor_teacher_forcing_matches_steps() -> None:
             prev = tokens[:, u : u + 1]
     with pytest.raises(ConfigError, match="stateless"):
         m.decoder_out(torch.zeros(1, 2, dtype=torch.long))
+
+
+def test_bad_input_shapes_are_clear_errors(net: Supernet) -> None:
+    with pytest.raises(DataError, match=r"features must be \[batch, frames, 80\], got \[2, 30, 40\]"):
+        net(torch.randn(2, 30, 40), torch.tensor([30, 30]))
+    with pytest.raises(DataError, match="feature lengths must be"):
+        net(torch.randn(2, 30, 80), torch.tensor([30]))
+    caches = net.init_caches(1)
+    with pytest.raises(DataError, match="a chunk must have 19 frames, got 18"):
+        net.forward_chunk(torch.randn(1, 18, 80), caches)
+    with pytest.raises(DataError, match="caches"):
+        net.forward_chunk(torch.randn(1, 19, 80), caches[:-1])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from todm.errors import DataError
 from todm.supernet.conformer import ChunkAttention, ConformerLayer
 from todm.supernet.model_config import ModelConfig
 from todm.supernet.subsampling import (
@@ -85,6 +86,16 @@ class Encoder(nn.Module):
             for f, h in zip(ffn_dims, heads)
         )
 
+    def check_inputs(self, feats: torch.Tensor, feat_lens: torch.Tensor | None = None) -> None:
+        """Raise DataError unless ``feats`` is ``[B, T, num_mel_bins]`` (and lens ``[B]``)."""
+        bins = self.feat_norm.mean.shape[0]
+        if feats.dim() != 3 or feats.shape[2] != bins:
+            raise DataError(f"features must be [batch, frames, {bins}], got {list(feats.shape)}")
+        if feat_lens is not None and (feat_lens.dim() != 1 or feat_lens.shape[0] != feats.shape[0]):
+            raise DataError(
+                f"feature lengths must be [batch={feats.shape[0]}], got {list(feat_lens.shape)}"
+            )
+
     @property
     def chunk_input_frames(self) -> int:
         return chunk_input_frames(self.chunk, self.factor)
@@ -96,6 +107,7 @@ class Encoder(nn.Module):
         at or past ``out_lens[b]`` are padding. The padding amount is a constant, not a
         function of ``T``, so this form also exports with a dynamic time axis.
         """
+        self.check_inputs(feats, feat_lens)
         t = feats.shape[1]
         out_lens = subsampled_length(feat_lens, self.factor)
         keep = torch.arange(t, device=feats.device)[None, :] < feat_lens[:, None]
@@ -126,6 +138,15 @@ class Encoder(nn.Module):
         self, x: torch.Tensor, caches: list[torch.Tensor]
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One chunk: ``x [N, chunk_input_frames, F]`` -> ``[N, C, d]`` and new caches."""
+        self.check_inputs(x)
+        if x.shape[1] != self.chunk_input_frames:
+            raise DataError(
+                f"a chunk must have {self.chunk_input_frames} frames, got {x.shape[1]}; pad the "
+                "last chunk with zeros (see todm/supernet/static.py)"
+            )
+        n_caches = len(self.cache_shapes(1))
+        if len(caches) != n_caches:
+            raise DataError(f"expected {n_caches} caches (cache_specs()), got {len(caches)}")
         processed = caches[-1]
         y = self.subsampling(self.feat_norm(x))
         slots = torch.arange(self.left, device=x.device)[None, :]
