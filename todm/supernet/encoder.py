@@ -88,6 +88,8 @@ class Encoder(nn.Module):
 
     def check_inputs(self, feats: torch.Tensor, feat_lens: torch.Tensor | None = None) -> None:
         """Raise DataError unless ``feats`` is ``[B, T, num_mel_bins]`` (and lens ``[B]``)."""
+        if torch.jit.is_tracing():  # sizes are tensors there; the export has fixed them
+            return
         bins = self.feat_norm.mean.shape[0]
         if feats.dim() != 3 or feats.shape[2] != bins:
             raise DataError(f"features must be [batch, frames, {bins}], got {list(feats.shape)}")
@@ -139,7 +141,7 @@ class Encoder(nn.Module):
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One chunk: ``x [N, chunk_input_frames, F]`` -> ``[N, C, d]`` and new caches."""
         self.check_inputs(x)
-        if x.shape[1] != self.chunk_input_frames:
+        if not torch.jit.is_tracing() and x.shape[1] != self.chunk_input_frames:
             raise DataError(
                 f"a chunk must have {self.chunk_input_frames} frames, got {x.shape[1]}; pad the "
                 "last chunk with zeros (see todm/supernet/static.py)"

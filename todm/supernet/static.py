@@ -229,13 +229,14 @@ def graph_modules(model: StaticModel) -> dict[str, nn.Module]:
     "encoder" and "ctc" are streaming (one chunk + caches); "offline_encoder" takes
     whole utterances and exports with a dynamic time axis.
     """
-    return {
+    graphs: dict[str, nn.Module] = {
         "encoder": EncoderChunkGraph(model),
         "ctc": EncoderChunkGraph(model, ctc=True),
         "offline_encoder": OfflineEncoderGraph(model),
         "decoder": DecoderGraph(model),
         "joiner": model.joiner,
     }
+    return {name: g.eval() for name, g in graphs.items()}
 
 
 __all__ = ["StaticModel", "CTCHead", "example_inputs", "graph_modules"]
