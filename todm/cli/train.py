@@ -1,0 +1,51 @@
+"""``todm train`` and ``todm eval``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    t = sub.add_parser(
+        "train", help="train a supernet once (or one subnet alone with recipe.baseline_subnet)",
+        description="Train with the TODM recipe: sandwich rule, in-place alpha-divergence "
+        "distillation, adaptive dropout, ScaledAdam + Eden. Runs on CPU or GPU; use "
+        "torchrun for several processes.",
+    )  # fmt: skip
+    t.add_argument("--config", type=Path, required=True, help="YAML recipe (see configs/)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set max_steps=100 (repeatable)")
+    t.add_argument("--resume", action="store_true", help="continue from exp_dir/checkpoints/last.pt")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("eval", help="WER/CER of subnets of a checkpoint on a manifest")
+    e.add_argument("--checkpoint", type=Path, required=True)
+    e.add_argument("--manifest", type=Path, required=True)
+    e.add_argument("--subnet", action="append", default=None,
+                   help="subnet id, 'largest' or 'smallest' (repeatable; default: both ends)")
+    e.add_argument("--method", choices=["greedy", "beam", "ctc"], default="greedy")
+    e.add_argument("--beam", type=int, default=4)
+    e.add_argument("--max-utts", type=int, default=None)
+    e.add_argument("--out", type=Path, help="write the results JSON here")
+    e.set_defaults(func=_eval)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from todm.supernet.train import train
+    from todm.supernet.train_config import TrainConfig
+
+    cfg = TrainConfig.from_yaml_file(args.config, args.set)
+    exp = train(cfg, resume=args.resume, quiet=args.quiet)
+    print(f"{exp}: trained to step {cfg.max_steps}; checkpoint {exp / 'checkpoints' / 'last.pt'}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from todm.supernet.evaluate import evaluate, format_results
+
+    res = evaluate(args.checkpoint, args.manifest, args.subnet, args.method, args.beam,
+                   args.max_utts, args.out)  # fmt: skip
+    print(format_results(res))
+    return 0

@@ -1,0 +1,102 @@
+"""``todm eval``: WER and CER of any subnet of a checkpoint on any manifest.
+
+Per-voice (per-speaker) breakdowns come from the manifest's ``speaker`` / ``custom.voice``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from todm.bundle import atomic_write_text
+from todm.data.manifest import read_manifest
+from todm.data.tokenizer import Tokenizer
+from todm.errors import ConfigError
+from todm.supernet.checkpoint import load_checkpoint
+from todm.supernet.decode import ctc_greedy, greedy_search, modified_beam_search
+from todm.supernet.model import Supernet
+
+METHODS = ("greedy", "beam", "ctc")
+
+
+def error_rates(refs: list[str], hyps: list[str]) -> dict[str, float]:
+    """WER and CER in percent (jiwer), with the word counts behind them."""
+    import jiwer
+
+    if not refs:
+        return {"wer": 0.0, "cer": 0.0, "words": 0}
+    # jiwer rejects empty references; a reference is never empty after normalization.
+    out = jiwer.process_words(refs, [h if h else "" for h in hyps])
+    cer = jiwer.cer(refs, hyps)
+    return {"wer": round(100 * out.wer, 2), "cer": round(100 * cer, 2),
+            "words": sum(len(r.split()) for r in refs)}  # fmt: skip
+
+
+@torch.no_grad()
+def transcribe(model: Supernet, tok: Tokenizer, feats: torch.Tensor, method: str, beam: int = 4) -> str:
+    """Transcribe one utterance's raw fbank ``feats [T, 80]`` with the active subnet."""
+    enc, lens = model(feats[None], torch.tensor([feats.shape[0]]))
+    n = int(lens[0])
+    cfg = model.config
+    if method == "ctc":
+        ids = ctc_greedy(model.ctc_log_probs(enc)[0, :n], cfg.blank_id)
+    else:
+        proj = model.encoder_proj(enc)[0, :n]
+        search = greedy_search if method == "greedy" else modified_beam_search
+        kwargs = {} if method == "greedy" else {"beam": beam}
+        ids = search(proj, model.decoder_out, model.joiner, cfg.blank_id, cfg.context_size, **kwargs)
+    return tok.decode(ids)
+
+
+def evaluate(
+    checkpoint: str | os.PathLike[str],
+    manifest: str | os.PathLike[str],
+    subnets: list[str] | None = None,
+    method: str = "greedy",
+    beam: int = 4,
+    max_utts: int | None = None,
+    out: Path | None = None,
+) -> dict[str, Any]:
+    """Decode ``manifest`` with each subnet; returns (and optionally writes) the results."""
+    if method not in METHODS:
+        raise ConfigError(f"method {method!r} is not one of {METHODS}")
+    from todm.data.audio import load_audio
+    from todm.data.fbank import compute_fbank
+
+    loaded = load_checkpoint(checkpoint)
+    model = loaded.model
+    tok = Tokenizer.load(loaded.tokenizer_dir)
+    utts = read_manifest(manifest)[:max_utts]
+    feats = [torch.from_numpy(compute_fbank(load_audio(u.audio))) for u in utts]
+    results: dict[str, Any] = {"checkpoint": str(checkpoint), "manifest": str(manifest),
+                               "method": method, "subnets": {}}  # fmt: skip
+    for name in subnets or ["largest", "smallest"]:
+        spec = model.set_active_subnet(name)
+        hyps = [transcribe(model, tok, f, method, beam) for f in feats]
+        refs = [u.text for u in utts]
+        by_voice: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+        for u, h in zip(utts, hyps):
+            by_voice[u.voice][0].append(u.text)
+            by_voice[u.voice][1].append(h)
+        results["subnets"][spec.id] = {
+            "name": name,
+            "params": model.space.num_params(spec),
+            **error_rates(refs, hyps),
+            "per_voice": {v: error_rates(r, h) for v, (r, h) in sorted(by_voice.items())},
+            "examples": [{"id": u.id, "ref": u.text, "hyp": h} for u, h in list(zip(utts, hyps))[:5]],
+        }
+    if out is not None:
+        atomic_write_text(Path(out), json.dumps(results, indent=2) + "\n")
+    return results
+
+
+def format_results(results: dict[str, Any]) -> str:
+    lines = [f"{'subnet':<34} {'params':>9} {'WER %':>7} {'CER %':>7}  ({results['method']}, {results['manifest']})"]
+    for sid, r in results["subnets"].items():
+        lines.append(f"{sid:<34} {r['params']:>9,} {r['wer']:>7.2f} {r['cer']:>7.2f}")
+    return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""RNN-T loss in plain PyTorch (torchaudio cannot share the venv with ExecuTorch here).
+
+Log-space forward variables, vectorized over the label axis U: for each frame t,
+
+    alpha[t, u] = logaddexp(alpha[t-1, u] + blank[t-1, u], alpha[t, u-1] + emit[t, u-1])
+
+is a linear recurrence along u, solved in one ``logcumsumexp``:
+``alpha[t, :] = E + logcumsumexp(a_t - E)`` with ``a_t = alpha[t-1] + blank[t-1]`` and
+``E`` the running sum of ``emit[t, :]``. The loop runs over T only; autograd gives the
+gradients. Memory is dominated by the log-softmax of the logits, ``[B, T, U+1, V]``.
+
+When a matching torchaudio is importable (a GPU training box), its CUDA kernel is used.
+"""
+
+from __future__ import annotations
+
+import torch
+
+_NEG_INF = float("-inf")
+
+
+def _torchaudio_rnnt_loss():  # pragma: no cover - torchaudio is absent on this stack
+    try:
+        from torchaudio.functional import rnnt_loss
+
+        return rnnt_loss
+    except Exception:  # noqa: BLE001 - any import failure means: no fast path
+        return None
+
+
+_TA_LOSS = _torchaudio_rnnt_loss()
+
+
+def rnnt_loss_reference(
+    log_probs: torch.Tensor, targets: torch.Tensor, logit_lens: torch.Tensor,
+    target_lens: torch.Tensor, blank: int = 0,
+) -> torch.Tensor:  # fmt: skip
+    """Per-utterance negative log-likelihood from log-probabilities; see ``rnnt_loss``.
+
+    Args:
+        log_probs: [B, T, U+1, V] log-softmax of the joiner output.
+        targets: [B, U] int token ids (padding past each length is ignored).
+        logit_lens: [B] valid frames; target_lens: [B] valid labels.
+
+    Returns:
+        [B] losses.
+    """
+    bsz, t_max, u1, _ = log_probs.shape
+    blank_lp = log_probs[..., blank]  # [B, T, U+1]
+    if u1 > 1:
+        idx = targets[:, None, :, None].expand(bsz, t_max, u1 - 1, 1).long()
+        emit_lp = torch.gather(log_probs[:, :, :-1, :], 3, idx).squeeze(3)  # [B, T, U]
+    else:
+        emit_lp = log_probs.new_zeros(bsz, t_max, 0)
+    # E[u] = sum_{j<u} emit[t, j]
+    zeros = log_probs.new_zeros(bsz, t_max, 1)
+    cum_emit = torch.cat([zeros, torch.cumsum(emit_lp, dim=2)], dim=2)  # [B, T, U+1]
+    a = torch.full((bsz, u1), _NEG_INF, dtype=log_probs.dtype, device=log_probs.device)
+    a[:, 0] = 0.0
+    alphas = []
+    for t in range(t_max):
+        e = cum_emit[:, t]
+        alpha_t = e + torch.logcumsumexp(a - e, dim=1)
+        alphas.append(alpha_t)
+        a = alpha_t + blank_lp[:, t]
+    alpha = torch.stack(alphas, dim=1)  # [B, T, U+1]
+    b = torch.arange(bsz, device=log_probs.device)
+    t_last = (logit_lens - 1).long()
+    u_last = target_lens.long()
+    return -(alpha[b, t_last, u_last] + blank_lp[b, t_last, u_last])
+
+
+def rnnt_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    logit_lens: torch.Tensor,
+    target_lens: torch.Tensor,
+    blank: int = 0,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    """RNN-T negative log-likelihood.
+
+    Args:
+        logits: [B, T, U+1, V] joiner output (unnormalized).
+        targets: [B, U] token ids; logit_lens [B]; target_lens [B].
+        reduction: "mean" (over utterances), "sum" or "none".
+
+    Returns:
+        A scalar, or [B] for reduction "none".
+    """
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction {reduction!r} is not one of mean, sum, none")
+    if _TA_LOSS is not None and logits.is_cuda:  # pragma: no cover
+        losses = _TA_LOSS(logits.float(), targets.int(), logit_lens.int(), target_lens.int(),
+                          blank=blank, reduction="none")  # fmt: skip
+    else:
+        # Half-precision logits (AMP) are promoted; float64 stays float64 (gradcheck).
+        x = logits if logits.dtype in (torch.float32, torch.float64) else logits.float()
+        losses = rnnt_loss_reference(
+            torch.log_softmax(x, dim=-1), targets, logit_lens, target_lens, blank
+        )
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses

@@ -1,0 +1,284 @@
+"""``train(config)``: train a supernet once (or one subnet alone, in baseline mode).
+
+Each step follows the TODM recipe:
+
+1. the largest subnet learns from the transcripts (RNN-T + ctc_weight x CTC);
+2. the smallest and ``num_random`` random subnets learn from the transcripts and, by
+   in-place distillation, from the largest subnet's detached outputs (adaptive
+   alpha-divergence on the RNN-T lattice and/or the CTC posteriors);
+3. each subnet runs with a dropout rate that grows with its size (adaptive dropout);
+4. the accumulated gradients are averaged over processes, clipped and applied by
+   ScaledAdam; Eden sets the learning rate.
+
+Everything random is seeded by the step or the data position, and a checkpoint holds
+the position, so ``resume=True`` after a kill continues exactly as if nothing happened.
+Run several processes with ``torchrun --nproc-per-node N -m todm.cli train ...``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from todm.bundle import atomic_write_text
+from todm.data.manifest import read_manifest
+from todm.data.stats import FeatureStats, compute_feature_stats
+from todm.data.tokenizer import Tokenizer, train_tokenizer
+from todm.supernet.augment import spec_augment
+from todm.supernet.checkpoint import read_checkpoint, save_checkpoint
+from todm.supernet.dataset import Batch, SpeechBatches
+from todm.supernet.distill import adaptive_alpha_divergence, frame_mask, lattice_mask
+from todm.supernet.model import Supernet
+from todm.supernet.optim import Eden, ScaledAdam
+from todm.supernet.rnnt_loss import rnnt_loss
+from todm.supernet.space import SubnetSpec
+from todm.supernet.train_config import TrainConfig
+
+
+def _device(cfg: TrainConfig) -> torch.device:
+    if cfg.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(cfg.device)
+
+
+def prepare_experiment(cfg: TrainConfig) -> tuple[Path, Tokenizer, FeatureStats]:
+    """Create the experiment dir with its config, tokenizer and feature statistics."""
+    exp = Path(cfg.exp_dir)
+    exp.mkdir(parents=True, exist_ok=True)
+    tok_dir = exp / "tokenizer"
+    if (tok_dir / "tokenizer.json").is_file():
+        tok = Tokenizer.load(tok_dir)
+    else:
+        texts = [u.text for u in read_manifest(cfg.data.train_manifest)]
+        tok = train_tokenizer(texts, cfg.data.tokenizer, cfg.data.vocab_size, tok_dir)
+    stats_path = exp / "feature_stats.json"
+    if stats_path.is_file():
+        stats = FeatureStats.load(stats_path)
+    else:
+        stats = compute_feature_stats(read_manifest(cfg.data.train_manifest), max_utts=500)
+        stats.save(stats_path)
+    cfg.model.vocab_size = tok.vocab_size
+    cfg.model.blank_id = tok.blank_id
+    cfg.model.validate()
+    atomic_write_text(exp / "config.yaml", f"# todm train --config {exp / 'config.yaml'}\n" + cfg.to_yaml())
+    return exp, tok, stats
+
+
+class DropoutRule:
+    """Adaptive dropout: linear in the subnet's parameter count, min at the smallest."""
+
+    def __init__(self, model: Supernet, p_min: float, p_max: float) -> None:
+        self.space, self.p_min, self.p_max = model.space, p_min, p_max
+        self._cache: dict[str, int] = {}
+        self.lo = self.params(self.space.smallest())
+        self.hi = self.params(self.space.largest())
+
+    def params(self, spec: SubnetSpec) -> int:
+        if spec.id not in self._cache:
+            self._cache[spec.id] = self.space.num_params(spec)
+        return self._cache[spec.id]
+
+    def __call__(self, spec: SubnetSpec) -> float:
+        if self.hi == self.lo:
+            return self.p_max
+        frac = (self.params(spec) - self.lo) / (self.hi - self.lo)
+        return self.p_min + (self.p_max - self.p_min) * frac
+
+
+def sandwich(model: Supernet, cfg: TrainConfig, step: int) -> list[SubnetSpec]:
+    """The subnets of one step; the same on every process (seeded by the step)."""
+    if cfg.recipe.baseline_subnet:
+        return [model.space.resolve(cfg.recipe.baseline_subnet)]
+    rng = random.Random(cfg.seed * 1_000_003 + step)
+    specs = [model.space.largest(), model.space.smallest()]
+    specs += [model.space.sample(rng) for _ in range(cfg.recipe.num_random)]
+    return specs
+
+
+def train_step(
+    model: Supernet, batch: Batch, cfg: TrainConfig, step: int, dropout: DropoutRule,
+    fill: torch.Tensor, amp: bool,
+) -> dict[str, float]:  # fmt: skip
+    """Forward and backward every subnet of the step; gradients accumulate in ``.grad``."""
+    gen = torch.Generator().manual_seed(cfg.seed * 7919 + step)
+    feats = spec_augment(batch.feats, batch.feat_lens, fill.cpu(), cfg.specaug, gen).to(batch.feats.device)
+    recipe = cfg.recipe
+    teacher: dict[str, torch.Tensor] = {}
+    stats: dict[str, float] = {}
+    specs = sandwich(model, cfg, step)
+    for k, spec in enumerate(specs):
+        model.set_active_subnet(spec, dropout=dropout(spec))
+        with torch.autocast(device_type=feats.device.type, dtype=torch.bfloat16, enabled=amp):
+            enc, enc_lens = model(feats, batch.feat_lens)
+            logits = model.rnnt_logits(enc, batch.tokens)
+            ctc_lp = model.ctc_log_probs(enc)
+        enc_lens = enc_lens.clamp(min=1)
+        loss_rnnt = rnnt_loss(logits, batch.tokens, enc_lens, batch.token_lens, blank=model.config.blank_id)
+        loss_ctc = torch.nn.functional.ctc_loss(
+            ctc_lp.float().transpose(0, 1), batch.tokens, enc_lens, batch.token_lens,
+            blank=model.config.blank_id, zero_infinity=True,
+        )  # fmt: skip
+        loss = loss_rnnt + recipe.ctc_weight * loss_ctc
+        name = "largest" if k == 0 else ("smallest" if k == 1 else f"random{k - 1}")
+        if len(specs) > 1 and k == 0:
+            teacher["rnnt"] = torch.log_softmax(logits.float(), -1).detach()
+            teacher["ctc"] = ctc_lp.float().detach()
+        elif k > 0 and recipe.kd_weight > 0:
+            kd = logits.new_zeros(())
+            if "rnnt" in recipe.kd_targets:
+                mask = lattice_mask(enc_lens, batch.token_lens, logits.shape[1], logits.shape[2])
+                kd = kd + adaptive_alpha_divergence(
+                    teacher["rnnt"], torch.log_softmax(logits.float(), -1), mask,
+                    recipe.alpha_min, recipe.alpha_max,
+                )  # fmt: skip
+            if "ctc" in recipe.kd_targets:
+                kd = kd + adaptive_alpha_divergence(
+                    teacher["ctc"], ctc_lp.float(), frame_mask(enc_lens, ctc_lp.shape[1]),
+                    recipe.alpha_min, recipe.alpha_max,
+                )  # fmt: skip
+            loss = loss + recipe.kd_weight * kd
+            stats[f"kd_{name}"] = float(kd)
+        loss.backward()
+        stats[f"loss_{name}"] = float(loss_rnnt)
+    return stats
+
+
+def _average_gradients(model: torch.nn.Module, world: int) -> None:
+    # Subnets change every step, so DDP's bucket bookkeeping does not fit; a flat
+    # all-reduce of every gradient (zeros where unused) is simple and exact.
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in model.parameters()]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for p, g in zip(model.parameters(), grads):
+        n = g.numel()
+        p.grad = flat[offset : offset + n].view_as(p).clone()
+        offset += n
+
+
+def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
+    """Train; returns the experiment dir (``checkpoints/last.pt`` is the final state)."""
+    cfg.validate()
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    device = _device(cfg)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    exp, tok, stats = prepare_experiment(cfg) if rank == 0 else (Path(cfg.exp_dir), None, None)
+    if world > 1:
+        dist.barrier()
+        if rank != 0:
+            exp, tok, stats = prepare_experiment(cfg)
+    torch.manual_seed(cfg.seed)
+    model = Supernet(cfg.model)
+    model.set_feature_stats(torch.from_numpy(stats.mean), torch.from_numpy(stats.std))
+    model.to(device).train()
+    opt = ScaledAdam(model.parameters(), lr=cfg.optim.lr, clipping_scale=cfg.optim.clipping_scale)
+    sched = Eden(opt, cfg.optim.lr_batches, cfg.optim.lr_epochs, cfg.optim.warmup_batches)
+    data = SpeechBatches(Path(cfg.data.train_manifest), tok, cfg.data.max_batch_seconds, cfg.seed,
+                         tuple(cfg.data.speed_factors), max_utts=cfg.data.max_train_utts)  # fmt: skip
+    step, epoch, start = 0, 0, 0
+    last = exp / "checkpoints" / "last.pt"
+    if resume and last.is_file():
+        rec = read_checkpoint(last)
+        model.load_state_dict(rec["model"])
+        opt.load_state_dict(rec["optimizer"])
+        sched.load_state_dict(rec["scheduler"])
+        step, epoch, start = (int(rec["position"][k]) for k in ("step", "epoch", "batch"))
+        torch.set_rng_state(rec["rng"]["torch"])
+        if device.type == "cuda" and "cuda" in rec["rng"]:
+            torch.cuda.set_rng_state(rec["rng"]["cuda"])
+    dropout = DropoutRule(model, cfg.recipe.dropout_min, cfg.recipe.dropout_max)
+    fill = torch.from_numpy(stats.mean).to(device)
+    amp = cfg.amp and device.type == "cuda"
+
+    def checkpoint(epoch_: int, batch_: int) -> None:
+        if rank != 0:
+            return
+        rng = {"torch": torch.get_rng_state()}
+        if device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state()
+        rec = {
+            "model": model.state_dict(), "model_config": cfg.model.to_dict(),
+            "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+            "position": {"step": step, "epoch": epoch_, "batch": batch_}, "rng": rng,
+            "train_config": cfg.to_dict(),
+            "feature_stats": {"mean": stats.mean.tolist(), "std": stats.std.tolist()},
+        }  # fmt: skip
+        save_checkpoint(exp / "checkpoints" / f"step-{step}.pt", rec)
+        save_checkpoint(last, rec)
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=cfg.max_steps, initial=step, desc="train", unit="step",
+               disable=quiet or rank != 0, file=sys.stderr)  # fmt: skip
+    log_path = exp / "metrics.csv"
+    writer = None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(exp / "tb")) if rank == 0 else None
+    except ImportError:  # tensorboard is optional
+        writer = None
+    t0 = time.perf_counter()
+    while step < cfg.max_steps and epoch < cfg.max_epochs:
+        sched.step_epoch(epoch)
+        for i, batch in data.iterate(epoch, start, rank, world):
+            batch = batch.to(device)
+            opt.zero_grad(set_to_none=True)
+            stats_ = train_step(model, batch, cfg, step, dropout, fill, amp)
+            if world > 1:
+                _average_gradients(model, world)
+            grad_norm = opt.step()
+            sched.step_batch()
+            step += 1
+            bar.update()
+            bar.set_postfix(loss=f"{stats_['loss_largest']:.3f}", lr=f"{sched.get_last_lr()[0]:.2e}")
+            if rank == 0 and (step % cfg.log_every == 0 or step == cfg.max_steps):
+                row = {"step": step, "epoch": epoch, "lr": sched.get_last_lr()[0],
+                       "grad_norm": grad_norm, "seconds": round(time.perf_counter() - t0, 2), **stats_}  # fmt: skip
+                new = not log_path.is_file()
+                with open(log_path, "a", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=list(row))
+                    if new:
+                        w.writeheader()
+                    w.writerow(row)
+                if writer is not None:
+                    for k, v in row.items():
+                        if k not in ("step", "epoch"):
+                            writer.add_scalar(k, v, step)
+            if step % cfg.checkpoint_every == 0 or step == cfg.max_steps:
+                checkpoint(epoch, i + 1)
+            if step >= cfg.max_steps:
+                break
+        else:
+            epoch += 1
+            start = 0
+            continue
+        break
+    if step < cfg.max_steps:  # ran out of epochs
+        checkpoint(epoch, 0)
+    bar.close()
+    if writer is not None:
+        writer.close()
+    return exp
+
+
+def describe(cfg: TrainConfig) -> dict[str, Any]:
+    """A short summary of what a config trains (for logs and the CLI)."""
+    m = Supernet(cfg.model)
+    return {"largest": m.space.largest().id, "smallest": m.space.smallest().id,
+            "params_largest": m.space.num_params(m.space.largest())}  # fmt: skip

@@ -1,0 +1,166 @@
+"""``TrainConfig``: the training recipe as typed dataclasses with YAML round-trip.
+
+One validator reports every problem at once, each naming its dotted field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from todm.errors import ConfigError
+from todm.supernet.augment import SpecAugmentConfig
+from todm.supernet.model_config import ModelConfig
+
+
+@dataclass
+class DataConfig:
+    """Where the corpus is and how it is tokenized and batched."""
+
+    train_manifest: str = ""
+    dev_manifest: str | None = None
+    tokenizer: str = "bpe"  # bpe | unigram | char
+    vocab_size: int = 500  # ignored for char (the characters seen decide)
+    max_batch_seconds: float = 60.0
+    speed_factors: list[float] = field(default_factory=lambda: [1.0])
+    max_train_utts: int | None = None
+
+
+@dataclass
+class OptimConfig:
+    """ScaledAdam + Eden."""
+
+    lr: float = 0.045
+    lr_batches: float = 5000.0
+    lr_epochs: float = 6.0
+    warmup_batches: float = 500.0
+    clipping_scale: float = 2.0
+
+
+@dataclass
+class RecipeConfig:
+    """The TODM recipe: sandwich rule, in-place distillation, adaptive dropout."""
+
+    num_random: int = 2  # random subnets per step besides the largest and smallest
+    kd_weight: float = 1.0
+    kd_targets: list[str] = field(default_factory=lambda: ["rnnt", "ctc"])
+    alpha_min: float = -1.0
+    alpha_max: float = 1.0
+    dropout_max: float = 0.1  # for the largest subnet
+    dropout_min: float = 0.0  # for the smallest; linear in parameter count between
+    ctc_weight: float = 0.3
+    baseline_subnet: str | None = None  # train this one subnet alone (no sandwich, no KD)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; ``todm train --config X.yaml`` reads it."""
+
+    exp_dir: str = "exp/run"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    recipe: RecipeConfig = field(default_factory=RecipeConfig)
+    specaug: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
+    max_steps: int = 10000
+    max_epochs: int = 100
+    checkpoint_every: int = 500
+    log_every: int = 10
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    amp: bool = True  # bf16 autocast on CUDA; ignored on CPU
+    num_threads: int | None = None
+
+    def validate(self) -> None:
+        errs: list[str] = []
+        d, o, r = self.data, self.optim, self.recipe
+        if not d.train_manifest:
+            errs.append("data.train_manifest: required")
+        elif not Path(d.train_manifest).is_file():
+            errs.append(f"data.train_manifest: {d.train_manifest} not found")
+        if d.dev_manifest and not Path(d.dev_manifest).is_file():
+            errs.append(f"data.dev_manifest: {d.dev_manifest} not found")
+        if d.tokenizer not in ("bpe", "unigram", "char"):
+            errs.append(f"data.tokenizer: {d.tokenizer!r} is not bpe, unigram or char")
+        if d.max_batch_seconds <= 0:
+            errs.append(f"data.max_batch_seconds: must be > 0, got {d.max_batch_seconds}")
+        if not d.speed_factors or any(f <= 0 for f in d.speed_factors):
+            errs.append(f"data.speed_factors: positive factors expected, got {d.speed_factors}")
+        if o.lr <= 0:
+            errs.append(f"optim.lr: must be > 0, got {o.lr}")
+        if r.num_random < 0:
+            errs.append(f"recipe.num_random: must be >= 0, got {r.num_random}")
+        if not r.alpha_min < 0 < r.alpha_max:
+            errs.append(f"recipe.alpha_min/alpha_max: need alpha_min < 0 < alpha_max, got {r.alpha_min}, {r.alpha_max}")
+        if bad := [t for t in r.kd_targets if t not in ("rnnt", "ctc")]:
+            errs.append(f"recipe.kd_targets: {bad} not among rnnt, ctc")
+        if not 0 <= r.dropout_min <= r.dropout_max < 1:
+            errs.append(f"recipe.dropout_min/dropout_max: need 0 <= min <= max < 1, got {r.dropout_min}, {r.dropout_max}")
+        if r.ctc_weight < 0:
+            errs.append(f"recipe.ctc_weight: must be >= 0, got {r.ctc_weight}")
+        for name in ("max_steps", "max_epochs", "checkpoint_every", "log_every"):
+            if getattr(self, name) <= 0:
+                errs.append(f"{name}: must be > 0, got {getattr(self, name)}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            errs.append(f"device: {self.device!r} is not auto, cpu or cuda")
+        if errs:
+            raise ConfigError("invalid training config:\n  " + "\n  ".join(errs))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: str = "config") -> TrainConfig:
+        if not isinstance(d, dict):
+            raise ConfigError(f"{source}: expected a mapping at the top level")
+        sections = {"model": ModelConfig, "data": DataConfig, "optim": OptimConfig,
+                    "recipe": RecipeConfig, "specaug": SpecAugmentConfig}  # fmt: skip
+        top = {f.name for f in dataclasses.fields(cls)}
+        errs = [f"{k}: unknown key (known: {sorted(top)})" for k in d if k not in top]
+        kwargs: dict[str, Any] = {}
+        for k, v in d.items():
+            if k not in top:
+                continue
+            if k in sections:
+                sec = sections[k]
+                names = {f.name for f in dataclasses.fields(sec)}
+                if not isinstance(v, dict):
+                    errs.append(f"{k}: expected a mapping")
+                    continue
+                errs += [f"{k}.{kk}: unknown key (known: {sorted(names)})" for kk in v if kk not in names]
+                try:
+                    kwargs[k] = sec(**{kk: vv for kk, vv in v.items() if kk in names})
+                except (ConfigError, TypeError) as e:
+                    errs.append(f"{k}: {e}")
+            else:
+                kwargs[k] = v
+        if errs:
+            raise ConfigError(f"{source}:\n  " + "\n  ".join(errs))
+        return cls(**kwargs)
+
+    @classmethod
+    def from_yaml_file(cls, path: Path, overrides: list[str] | None = None) -> TrainConfig:
+        path = Path(path)
+        try:
+            d = yaml.safe_load(path.read_text()) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML ({e})") from None
+        for item in overrides or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ConfigError(f"--set {item!r}: expected key=value (e.g. recipe.num_random=1)")
+            node = d
+            parts = key.split(".")
+            for p in parts[:-1]:
+                node = node.setdefault(p, {})
+            node[parts[-1]] = yaml.safe_load(value)
+        return cls.from_dict(d, source=str(path))
