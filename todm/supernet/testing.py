@@ -16,16 +16,15 @@ def tiny_train_config(corpus_dir: Path, out_dir: Path, max_steps: int = 400) -> 
     """``configs/tiny-digits.yaml`` pointed at ``corpus_dir``, writing to ``out_dir``."""
     import yaml
 
-    from todm.supernet.train_config import TrainConfig as _TC
+    from todm.errors import ConfigError
 
-    if TINY_CONFIG.is_file():
-        d = yaml.safe_load(TINY_CONFIG.read_text())
-    else:  # installed without the repository's configs/: the same recipe in code
-        d = _TC().to_dict()
+    if not TINY_CONFIG.is_file():
+        raise ConfigError(f"{TINY_CONFIG}: the tiny recipe ships with the repository's configs/")
+    d = yaml.safe_load(TINY_CONFIG.read_text())
     d["data"]["train_manifest"] = str(Path(corpus_dir) / "train.jsonl")
     d["exp_dir"] = str(out_dir)
     d["max_steps"] = max_steps
-    return _TC.from_dict(d, source=str(TINY_CONFIG))
+    return TrainConfig.from_dict(d, source=str(TINY_CONFIG))
 
 
 def train_tiny_supernet(corpus_dir: Path, out_dir: Path, max_steps: int = 400) -> Path:
