@@ -9,8 +9,10 @@ sees what it would see when streaming, including the padded tail of its own last
 Keys past an utterance's last chunk are masked out.
 
 Chunk form (streaming, export): one chunk of ``chunk_input_frames`` raw fbank frames
-plus caches per layer (mixer caches, then the conv tail) and, last, ``processed`` [N]
-int64: encoder frames seen so far, capped at L, which masks cache slots not yet filled.
+plus caches per layer (mixer caches, then the conv tail) and, last, ``processed`` [N]:
+encoder frames seen so far, capped at L, which masks cache slots not yet filled. It is
+float32 like every other cache (exact for these small integers) because backends differ
+on integer inputs (LiteRT turns int64 into int32); one dtype keeps runtimes simple.
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ class Encoder(nn.Module):
         for i, layer in enumerate(self.layers[: self.depth]):
             for name, shape in layer.cache_shapes(batch, self.left, self.d_model):
                 out.append((f"cache_{name}_{i}", shape, torch.float32))
-        out.append(("processed_frames", (batch,), torch.int64))
+        out.append(("processed_frames", (batch,), torch.float32))
         return out
 
     def init_caches(self, batch: int = 1) -> list[torch.Tensor]:
@@ -160,5 +162,5 @@ class Encoder(nn.Module):
             y, layer_new = layer.forward_chunk(y, caches[i : i + n], cache_valid)
             new.extend(layer_new)
             i += n
-        new.append(torch.clamp(processed + y.shape[1], max=self.left))
+        new.append(torch.clamp(processed + float(y.shape[1]), max=float(self.left)))
         return y, new
