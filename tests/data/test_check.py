@@ -54,6 +54,12 @@ def corpus(tiny_corpus: Path, tmp_path: Path) -> Path:
     with open(manifest, "wb") as f:
         f.write(("\n".join(lines) + "\n").encode())
         f.write(b'{"id": "bad-utf8", "text": "\xff\xfe"}\n')
+        name = Path(good[0].audio).name
+        for extra in (
+            {"id": "long", "audio": name, "text": good[0].text, "duration": good[0].duration + 3},
+            {"id": "notext", "audio": name, "text": "?!", "duration": good[0].duration},
+        ):
+            f.write((json.dumps(extra) + "\n").encode())
     return manifest
 
 
@@ -69,7 +75,9 @@ def test_every_problem_is_reported_with_file_and_line(corpus: Path) -> None:
     assert "missing field(s) text, duration" in msgs[12]
     assert "not valid JSON" in msgs[13]
     assert "not valid UTF-8" in msgs[14]
-    assert len(report.problems) == 10
+    assert "manifest says" in msgs[15] and msgs[15].startswith(f"{corpus}:15: {corpus.parent}")
+    assert "empty after normalization" in msgs[16]
+    assert len(report.problems) == 12
 
 
 def test_cli_fails_without_skip_bad_and_cleans_with_it(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -80,7 +88,7 @@ def test_cli_fails_without_skip_bad_and_cleans_with_it(corpus: Path, capsys: pyt
     assert main(["data", "check", str(corpus), "--skip-bad", "--cleaned", str(cleaned), "--rejects", str(rejects)]) == 0
     assert len(read_manifest(cleaned)) == 4
     rej = [json.loads(x) for x in rejects.read_text().splitlines()]
-    assert len(rej) == 10 and all(r["problem"] and "line" in r for r in rej)
+    assert len(rej) == 12 and all(r["problem"] and "line" in r for r in rej)
     assert main(["data", "check", str(cleaned)]) == 0
 
 

@@ -61,9 +61,14 @@ def test_numpy_matches_kaldi_native_fbank(speech: list[np.ndarray]) -> None:
         ours, ref = compute_fbank(x), _knf(x)
         assert ours.shape == ref.shape
         diff = np.abs(ours - ref)
-        # kaldi-native-fbank computes in float32: the lowest bins of near-silent frames
-        # differ by a few 1e-4 in log energy; everything else agrees to float precision.
-        assert np.median(diff) < 1e-5 and np.percentile(diff, 99) < 1e-4 and diff.max() < 3e-3
+        # kaldi-native-fbank computes in float32, we in float64. Bins within 12 nats
+        # (~52 dB) of their frame's strongest bin agree to 1e-4; bins far below it carry
+        # float32's rounding of the FFT (up to ~1e-3 in log energy), which our own
+        # pipeline run in float32 shows too.
+        strong = ours > ours.max(axis=1, keepdims=True) - 12.0
+        assert strong.mean() > 0.9
+        assert diff[strong].max() <= 1e-4
+        assert np.median(diff) < 1e-5 and diff.max() < 3e-3
 
 
 @pytest.mark.parametrize("piece", [1, 160, 333, 4000])

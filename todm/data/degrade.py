@@ -6,18 +6,53 @@ from pathlib import Path
 
 import numpy as np
 
-NOISE_KINDS = ("white", "pink", "brown")
+NOISE_KINDS = ("white", "pink", "brown", "babble")
+_BETA = {"white": 0.0, "pink": 1.0, "brown": 2.0}
 
 
-def colored_noise(kind: str, num_samples: int, rng: np.random.Generator) -> np.ndarray:
-    """Unit-variance noise with a 1/f^beta spectrum (white 0, pink 1, brown 2)."""
-    beta = {"white": 0.0, "pink": 1.0, "brown": 2.0}[kind]
+def colored_noise(
+    kind: str, num_samples: int, rng: np.random.Generator, sample_rate: int = 16000
+) -> np.ndarray:
+    """Unit-variance generated noise of one of ``NOISE_KINDS``: [num_samples] float32.
+
+    white, pink and brown have a 1/f^beta power spectrum (beta 0, 1, 2); babble is
+    ``babble_noise``.
+    """
+    if kind == "babble":
+        return babble_noise(num_samples, rng, sample_rate)
+    if kind not in _BETA:
+        raise ValueError(f"noise kind {kind!r} is not one of {NOISE_KINDS}")
+    beta = _BETA[kind]
     spec = rng.standard_normal(num_samples // 2 + 1) + 1j * rng.standard_normal(num_samples // 2 + 1)
     freqs = np.arange(num_samples // 2 + 1, dtype=np.float64)
     freqs[0] = 1.0
     spec /= freqs ** (beta / 2)
     noise = np.fft.irfft(spec, n=num_samples)
     return (noise / (noise.std() + 1e-12)).astype(np.float32)
+
+
+def babble_noise(
+    num_samples: int, rng: np.random.Generator, sample_rate: int = 16000, talkers: int = 6
+) -> np.ndarray:
+    """Babble-like noise: several "talkers" of speech-shaped noise with syllabic envelopes.
+
+    Each talker is noise with speech's long-term spectrum (rising to ~200 Hz, falling
+    above ~800 Hz) switched on and off at a syllable rate (~4 Hz) with pauses, so the
+    mixture fluctuates the way a crowd does rather than hissing steadily. Returns
+    [num_samples] float32 with unit variance.
+    """
+    freqs = np.fft.rfftfreq(num_samples, 1.0 / sample_rate)
+    shape = (freqs / (freqs + 200.0)) / (1.0 + (freqs / 800.0) ** 2)
+    t = np.arange(num_samples) / sample_rate
+    out = np.zeros(num_samples)
+    for _ in range(talkers):
+        spec = rng.standard_normal(len(freqs)) + 1j * rng.standard_normal(len(freqs))
+        carrier = np.fft.irfft(spec * shape, n=num_samples)
+        carrier /= carrier.std() + 1e-12
+        knots = np.arange(0.0, t[-1] + 0.5 if num_samples else 0.5, 0.25)  # ~4 syllables/s
+        level = rng.uniform(0.0, 1.0, len(knots)) ** 2 * (rng.random(len(knots)) > 0.25)
+        out += carrier * np.interp(t, knots, level)
+    return (out / (out.std() + 1e-12)).astype(np.float32)
 
 
 def add_noise(

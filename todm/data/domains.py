@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from todm.data.text import _ONES, read_fortunes, read_text_file, sentences_from
+from todm.errors import ConfigError
 
 DOMAINS = ("open", "digits", "commands")
 
@@ -21,7 +22,10 @@ def digit_sentences(count: int, rng: np.random.Generator, min_len: int = 2, max_
     """``count`` distinct digit strings ("three one four"), lengths in [min_len, max_len]."""
     capacity = sum(10**n for n in range(min_len, max_len + 1))
     if count > capacity:
-        raise ValueError(f"only {capacity} distinct digit strings of length {min_len}-{max_len}")
+        raise ConfigError(
+            f"num_utts: {count} is more than the {capacity} distinct digit strings of "
+            f"{min_len}-{max_len} digits"
+        )
     out: dict[str, None] = {}
     while len(out) < count:
         n = int(rng.integers(min_len, max_len + 1))
@@ -54,6 +58,6 @@ def domain_sentences(
         paragraphs = read_text_file(text_file) if text_file else read_fortunes()
         pool = sentences_from(paragraphs, min_words, max_words)
     else:
-        raise ValueError(f"unknown domain {domain!r}; expected one of {DOMAINS}")
+        raise ConfigError(f"domain: {domain!r} is not one of {DOMAINS}")
     order = rng.permutation(len(pool))
     return [pool[i] for i in order[:count]]

@@ -8,6 +8,7 @@ temporary name and renamed), so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -33,6 +34,8 @@ SPLITS = ("train", "dev", "test", "test-unseen-voice")
 # a corpus given in hours; the summary reports the real duration.
 SECONDS_PER_WORD = 0.29
 SECONDS_OVERHEAD = 0.3
+# Fingerprint of the planned utterances: resuming is only safe into the same plan.
+PLAN_FILE = "synth-plan.json"
 
 
 @dataclass
@@ -220,12 +223,45 @@ def _render_star(args: tuple[Job, Path]) -> tuple[str, int]:
     return render(*args)
 
 
+def _claim_directory(out_dir: Path, jobs: list[Job]) -> None:
+    """Record the plan in ``out_dir``; refuse to resume into a corpus of another plan.
+
+    Skipping existing files is only correct if they were rendered from the same jobs: a
+    different seed or size in the same directory would otherwise pair old audio with
+    new texts.
+    """
+    digest = hashlib.sha256(
+        json.dumps([asdict(j) for j in jobs], sort_keys=True).encode()
+    ).hexdigest()
+    marker = out_dir / PLAN_FILE
+    if marker.is_file():
+        try:
+            old = json.loads(marker.read_text()).get("plan_sha256")
+        except (json.JSONDecodeError, AttributeError):
+            old = None
+        if old != digest:
+            raise ConfigError(
+                f"{out_dir}: holds a corpus synthesized with other settings ({marker} "
+                "differs); use another --out directory or delete this one"
+            )
+        return
+    if (out_dir / "audio").is_dir() and any((out_dir / "audio").rglob("*.wav")):
+        raise ConfigError(
+            f"{out_dir}: holds audio but no {PLAN_FILE}; use another --out directory or "
+            "delete this one"
+        )
+    atomic_write_text(
+        marker, json.dumps({"plan_sha256": digest, "utterances": len(jobs)}, indent=2) + "\n"
+    )
+
+
 def synthesize_corpus(cfg: SynthConfig) -> dict[str, Any]:
     """Build (or finish) the corpus in ``cfg.out_dir``; returns the summary (also corpus.json)."""
     cfg.validate()
     out_dir = Path(cfg.out_dir).absolute()
     noise_files = degrade.list_noise_files(cfg.noise_dir) if cfg.noise_dir else []
     jobs = plan_jobs(cfg, noise_files)
+    _claim_directory(out_dir, jobs)
     start = time.perf_counter()
     samples: dict[str, int] = {}
     todo = [(j, out_dir) for j in jobs]

@@ -36,12 +36,13 @@ def make_tiny_corpus(
     """
     out_dir = Path(out_dir)
     total = num_train + 3 * num_eval
+    frac = num_eval / total
     summary = out_dir / "corpus.json"
     if summary.is_file():
         cfg = json.loads(summary.read_text())["config"]
-        if (cfg["domain"], cfg["num_utts"], cfg["seed"]) == (domain, total, seed):
+        made = (cfg["domain"], cfg["num_utts"], cfg["seed"], cfg["dev_fraction"])
+        if made == (domain, total, seed, frac):
             return out_dir
-    frac = num_eval / total
     synthesize_corpus(
         SynthConfig(
             out_dir=out_dir,
