@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from todm.supernet.rnnt_loss import rnnt_loss
+from todm.supernet.rnnt_loss_lean import rnnt_loss_lean
 
 
 def brute_force_nll(log_probs: torch.Tensor, targets: list[int], blank: int) -> float:
@@ -102,3 +103,28 @@ def test_half_precision_logits_are_promoted() -> None:
     half = rnnt_loss(logits.bfloat16(), targets, tl, ul)
     assert half.dtype == torch.float32
     assert half.item() == pytest.approx(full.item(), rel=2e-2)
+
+
+def test_lean_variant_matches_values_and_gradients() -> None:
+    g = torch.Generator().manual_seed(5)
+    logits = torch.randn(3, 6, 4, 7, generator=g, dtype=torch.float64)
+    targets = torch.tensor([[1, 2, 3], [4, 5, 0], [6, 6, 6]])
+    logit_lens, target_lens = torch.tensor([6, 4, 2]), torch.tensor([3, 2, 0])
+    a = logits.clone().requires_grad_(True)
+    b = logits.clone().requires_grad_(True)
+    la = rnnt_loss(a, targets, logit_lens, target_lens, blank=0, reduction="none")
+    lb = rnnt_loss_lean(b, targets, logit_lens, target_lens, blank=0, reduction="none")
+    torch.testing.assert_close(la, lb)
+    (la * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
+    (lb * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad)
+
+
+def test_lean_variant_gradcheck() -> None:
+    g = torch.Generator().manual_seed(6)
+    logits = torch.randn(2, 4, 3, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    targets = torch.tensor([[1, 2], [2, 4]])
+    lens, ulens = torch.tensor([4, 3]), torch.tensor([2, 1])
+    assert torch.autograd.gradcheck(
+        lambda x: rnnt_loss_lean(x, targets, lens, ulens, blank=3, reduction="mean"), (logits,)
+    )
