@@ -24,6 +24,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/todm-synth-bench"))
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--keep", action="store_true", help="keep the corpus afterwards")
+    ap.add_argument("--result", type=Path, default=Path(__file__).with_name("result.json"),
+                    help="where to write the result JSON (default: result.json beside this script)")
     args = ap.parse_args()
     if args.out.exists():
         shutil.rmtree(args.out)  # a resumed run would measure nothing
@@ -34,6 +36,7 @@ def main() -> None:
     wall = time.perf_counter() - start
     result = {
         "command": f"python benchmarks/synth_speed/run.py --hours {args.hours}",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "target_hours": args.hours,
         "hours_made": summary["hours"],
         "utterances": summary["utterances"],
@@ -44,7 +47,8 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "cpu": platform.processor() or platform.machine(),
     }
-    Path(__file__).with_name("result.json").write_text(json.dumps(result, indent=2) + "\n")
+    result["load_average_1min_after"] = round(os.getloadavg()[0], 2)
+    args.result.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     if not args.keep:
         shutil.rmtree(args.out)
