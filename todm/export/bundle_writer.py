@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import platform
@@ -26,10 +27,8 @@ _VERSIONED = ("torch", "onnx", "onnxruntime", "executorch", "litert-torch", "ai-
 def _versions() -> dict[str, str]:
     out = {"todm": __version__, "python": platform.python_version()}
     for pkg in _VERSIONED:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 

@@ -87,7 +87,6 @@ def _export_sherpa(model, graphs: dict, out: Path, flat: dict[str, str], precisi
     from todm.supernet.static import example_inputs
 
     out.mkdir(parents=True, exist_ok=True)
-    meta = model.meta
     _export(graphs["offline_encoder"], example_inputs(model, "offline_encoder"), out / "encoder.onnx",
             ["x", "x_lens"], ["encoder_out", "encoder_out_lens"],
             {"x": {0: "N", 1: "T"}, "x_lens": {0: "N"}, "encoder_out": {0: "N", 1: "T_out"},
