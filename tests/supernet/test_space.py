@@ -81,3 +81,16 @@ def test_model_config_round_trip_and_errors() -> None:
         tiny_config(d_model_choices=[16, 64])
     with pytest.raises(ConfigError, match="encoder='rnn'"):
         tiny_config(encoder="rnn")
+
+
+def test_presets_build_and_reject_unknown_names() -> None:
+    from todm.supernet.model_config import preset
+
+    small = preset("small", vocab_size=256)
+    assert small.vocab_size == 256 and small.d_model == 256
+    space = SearchSpace.from_config(preset("base"))
+    assert space.num_params(space.largest()) > 30_000_000 > space.num_params(space.smallest())
+    with pytest.raises(ConfigError, match="'huge' is not one of"):
+        preset("huge")
+    with pytest.raises(ConfigError, match="preset 'tiny'"):
+        preset("tiny", widht=3)

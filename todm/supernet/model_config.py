@@ -169,3 +169,29 @@ def tiny_config(**overrides: Any) -> ModelConfig:
     )
     base.update(overrides)
     return ModelConfig(**base)
+
+
+def _base(**overrides: Any) -> ModelConfig:
+    base: dict[str, Any] = dict(
+        max_depth=12, d_model=384, ffn_dim=1536, num_heads=6, head_dim=64, chunk_frames=16,
+        left_context_frames=64, depth_choices=[6, 8, 10, 12], d_model_choices=[256, 320, 384],
+        ffn_choices=[768, 1024, 1536], head_choices=[4, 6],
+    )
+    base.update(overrides)
+    return ModelConfig(**base)
+
+
+# Named presets: "tiny" for tests (thousands of parameters), "small" (the defaults: about
+# 10M parameters at the largest subnet, 3M at the smallest), "base" (about 42M at the
+# largest subnet, 8M at the smallest). Any field can be overridden: preset("small", vocab_size=256).
+PRESETS = {"tiny": tiny_config, "small": ModelConfig, "base": _base}
+
+
+def preset(name: str, **overrides: Any) -> ModelConfig:
+    """A named architecture (see ``PRESETS``), with field overrides."""
+    if name not in PRESETS:
+        raise ConfigError(f"model preset {name!r} is not one of {sorted(PRESETS)}")
+    try:
+        return PRESETS[name](**overrides)
+    except TypeError as e:
+        raise ConfigError(f"model preset {name!r}: {e}") from None
