@@ -31,8 +31,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--noise-snrs", type=float, nargs="+", default=[5.0, 10.0, 20.0], help="SNRs in dB")
     s.add_argument("--noise-dir", type=Path, help="folder of noise recordings (default: generated noise)")
     s.add_argument("--reverb-prob", type=float, default=0.0, help="fraction of utterances reverberated")
+    s.add_argument("--voices", nargs="+", metavar="VOICE",
+                   help="use only these voices (ids as `todm data voices` lists them)")
+    s.add_argument("--heldout-accents", nargs="+", default=["en-029"], metavar="ACCENT",
+                   help="espeak-ng accents heard only in test-unseen-voice (default: en-029)")
+    s.add_argument("--heldout-flite", nargs="+", default=["awb"], metavar="VOICE",
+                   help="flite voices heard only in test-unseen-voice (default: awb)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_synth)
+
+    v = dsub.add_parser("voices", help="list the synthesizer voices synth can use")
+    v.set_defaults(func=_voices)
 
     imp = dsub.add_parser("import", help="import LibriSpeech-layout or JSONL corpora")
     isub = imp.add_subparsers(dest="import_kind", metavar="KIND")
@@ -78,9 +87,19 @@ def _synth(args: argparse.Namespace) -> int:
         num_utts=args.num_utts, min_words=args.min_words, max_words=args.max_words,
         seed=args.seed, workers=args.workers or os.cpu_count() or 1, noise_prob=args.noise_prob,
         noise_snrs=tuple(args.noise_snrs), noise_dir=args.noise_dir, reverb_prob=args.reverb_prob,
+        voices=tuple(args.voices) if args.voices else None,
+        heldout_accents=tuple(args.heldout_accents), heldout_flite=tuple(args.heldout_flite),
         quiet=args.quiet,
     )  # fmt: skip
     print(format_summary(synthesize_corpus(cfg), args.out))
+    return 0
+
+
+def _voices(args: argparse.Namespace) -> int:
+    from todm.data.voices import all_voices
+
+    for voice in all_voices():
+        print(f"{voice.id:<32} accent={voice.accent}")
     return 0
 
 

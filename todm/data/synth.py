@@ -83,6 +83,15 @@ class SynthConfig:
             errors.append(f"workers: must be >= 1, got {self.workers}")
         if self.text_file is not None and not Path(self.text_file).is_file():
             errors.append(f"text_file: {self.text_file} not found")
+        if self.text_file is not None and self.domain != "open":
+            errors.append(f"text_file: only the open domain reads text, not {self.domain!r}")
+        if self.voices is not None:
+            known = {v.id for v in all_voices()}
+            unknown = [v for v in self.voices if v not in known]
+            if unknown:
+                errors.append(
+                    f"voices: unknown {', '.join(unknown)} (see `todm data voices`)"
+                )
         if self.noise_dir is not None and not Path(self.noise_dir).is_dir():
             errors.append(f"noise_dir: {self.noise_dir} is not a directory")
         if errors:
@@ -260,6 +269,8 @@ def synthesize_corpus(cfg: SynthConfig) -> dict[str, Any]:
     cfg.validate()
     out_dir = Path(cfg.out_dir).absolute()
     noise_files = degrade.list_noise_files(cfg.noise_dir) if cfg.noise_dir else []
+    if cfg.noise_dir and not noise_files:
+        raise ConfigError(f"noise_dir: {cfg.noise_dir} holds no .wav, .flac or .ogg files")
     jobs = plan_jobs(cfg, noise_files)
     _claim_directory(out_dir, jobs)
     start = time.perf_counter()
