@@ -36,6 +36,8 @@ def test_spec_validation_names_the_field() -> None:
         SubnetSpec(2, 64, (128, 128), (2, 0))
     with pytest.raises(ConfigError, match="depth"):
         SubnetSpec(0, 64, (), ())
+    with pytest.raises(ConfigError, match="ffn_dims must be a list"):
+        SubnetSpec.from_dict({"depth": 1, "d_model": 8, "ffn_dims": 8, "heads": [1]})
     with pytest.raises(ConfigError, match="unknown key"):
         SubnetSpec.from_dict({"depth": 1, "d_model": 8, "ffn_dims": [8], "heads": [1], "x": 1})
     with pytest.raises(ConfigError, match="ffn_dims has 2 entries but depth is 1"):

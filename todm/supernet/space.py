@@ -98,7 +98,7 @@ class SubnetSpec:
         missing = [k for k in _SPEC_KEYS if k not in d]
         if missing:
             raise ConfigError(f"subnet: missing key(s) {missing}")
-        return cls(d["depth"], d["d_model"], tuple(d["ffn_dims"]), tuple(d["heads"]))
+        return cls(d["depth"], d["d_model"], d["ffn_dims"], d["heads"])
 
 
 def _fmt(vals: tuple[int, ...]) -> str:
