@@ -109,7 +109,9 @@ def test_numpy_front_end_imports_without_torch() -> None:
         "sys.meta_path.insert(0, Block())\n"
         "import numpy as np\n"
         "from todm.data.fbank import compute_fbank\n"
-        "from todm.data import manifest, audio, tokenizer\n"
+        "from todm.data import manifest, audio, tokenizer, synth, check, importers, stats\n"
+        "from todm.data import testing, text, voices, degrade, domains\n"
+        "import todm.cli.data\n"
         "print(compute_fbank(np.zeros(1600, np.float32)).shape)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

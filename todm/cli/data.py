@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = isub.add_parser("librispeech", help="a LibriSpeech-layout tree (flac + *.trans.txt)")
     ls.add_argument("root", type=Path)
     ls.add_argument("--out", type=Path, required=True, help="manifest to write (.jsonl)")
+    ls.add_argument("--quiet", action="store_true", help="no progress bar")
     ls.set_defaults(func=_import_librispeech)
     js = isub.add_parser("jsonl", help="a JSONL manifest with todm, lhotse or NeMo field names")
     js.add_argument("file", type=Path)
@@ -62,6 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write the good lines to --cleaned and the rejects to --rejects; exit 0")
     c.add_argument("--cleaned", type=Path, help="cleaned manifest (default: MANIFEST.clean.jsonl)")
     c.add_argument("--rejects", type=Path, help="rejects with reasons (default: MANIFEST.rejects.jsonl)")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=_check)
 
     t = dsub.add_parser("tokenizer", help="train a tokenizer on a manifest's text")
@@ -74,6 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     st = dsub.add_parser("stats", help="global fbank mean/std from a manifest (travels with the model)")
     st.add_argument("--manifest", type=Path, required=True)
     st.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    st.add_argument("--max-utts", type=int, default=2000, help="utterances to read at most")
+    st.add_argument("--quiet", action="store_true", help="no progress bar")
     st.set_defaults(func=_stats)
 
 
@@ -106,7 +110,7 @@ def _voices(args: argparse.Namespace) -> int:
 def _import_librispeech(args: argparse.Namespace) -> int:
     from todm.data.importers import import_librispeech
 
-    utts = import_librispeech(args.root, args.out)
+    utts = import_librispeech(args.root, args.out, progress=not args.quiet)
     print(f"{args.out}: {len(utts)} utterances, {sum(u.duration for u in utts) / 3600:.3f} h")
     return 0
 
@@ -122,7 +126,7 @@ def _import_jsonl(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from todm.data.check import check_manifest, write_check_outputs
 
-    report = check_manifest(args.manifest)
+    report = check_manifest(args.manifest, progress=not args.quiet)
     for _, _, msg in report.problems:
         print(msg, file=sys.stderr)
     sys.stderr.flush()
@@ -151,7 +155,9 @@ def _stats(args: argparse.Namespace) -> int:
     from todm.data.manifest import read_manifest
     from todm.data.stats import compute_feature_stats
 
-    stats = compute_feature_stats(read_manifest(args.manifest))
+    stats = compute_feature_stats(
+        read_manifest(args.manifest), max_utts=args.max_utts, progress=not args.quiet
+    )
     stats.save(args.out)
     print(f"{args.out}: mean/std over {stats.num_frames} frames")
     return 0

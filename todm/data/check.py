@@ -47,15 +47,26 @@ def check_utterance(u: Utterance) -> None:
         raise DataError(f"text {u.text!r} is not normalized (expected {normalize_text(u.text)!r})")
 
 
-def check_manifest(path: Path) -> CheckReport:
-    """Check every line of a manifest; never stops at the first problem."""
+def check_manifest(path: Path, progress: bool = False) -> CheckReport:
+    """Check every line of a manifest; never stops at the first problem.
+
+    Args:
+        progress: show a progress bar (per line) on stderr.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: manifest not found")
     report = CheckReport(path)
     seen: set[str] = set()
-    with open(path, "rb") as f:
+    import sys
+
+    from tqdm import tqdm
+
+    with open(path, "rb") as f, tqdm(
+        desc="check", unit="utt", disable=not progress, file=sys.stderr
+    ) as bar:
         for lineno, raw in enumerate(f, 1):
+            bar.update()
             if not raw.strip():
                 continue
             text = raw.decode("utf-8", errors="replace").rstrip("\n")

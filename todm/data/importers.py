@@ -22,11 +22,16 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def import_librispeech(root: Path, out: Path) -> list[Utterance]:
+def import_librispeech(root: Path, out: Path, progress: bool = False) -> list[Utterance]:
     """Manifest for a LibriSpeech-layout tree: ``SPK/CHAPTER/SPK-CHAPTER.trans.txt`` + flac.
 
     Durations and sample rates come from the audio headers; texts are normalized.
+
+    Args:
+        progress: show a progress bar (per chapter) on stderr.
     """
+    from tqdm import tqdm
+
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: directory not found")
@@ -34,7 +39,7 @@ def import_librispeech(root: Path, out: Path) -> list[Utterance]:
     if not trans_files:
         raise DataError(f"{root}: no *.trans.txt files; is this a LibriSpeech-layout directory?")
     utts: list[Utterance] = []
-    for trans in trans_files:
+    for trans in tqdm(trans_files, desc="import", unit="chapter", disable=not progress, file=sys.stderr):
         for lineno, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue

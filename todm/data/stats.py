@@ -46,13 +46,24 @@ class FeatureStats:
 
 
 def compute_feature_stats(
-    utts: Iterable[Utterance], settings: FeatureSettings = FeatureSettings(), max_utts: int = 2000
+    utts: Iterable[Utterance],
+    settings: FeatureSettings = FeatureSettings(),
+    max_utts: int = 2000,
+    progress: bool = False,
 ) -> FeatureStats:
-    """Mean/std over the frames of up to ``max_utts`` utterances (float64 accumulation)."""
+    """Mean/std over the frames of up to ``max_utts`` utterances (float64 accumulation).
+
+    Args:
+        progress: show a progress bar on stderr.
+    """
+    import sys
+
+    from tqdm import tqdm
+
     total = np.zeros(settings.num_mel_bins)
     total_sq = np.zeros(settings.num_mel_bins)
     n = 0
-    for i, u in enumerate(utts):
+    for i, u in enumerate(tqdm(utts, desc="stats", unit="utt", disable=not progress, file=sys.stderr)):
         if i >= max_utts:
             break
         f = compute_fbank(load_audio(u.audio), settings).astype(np.float64)
