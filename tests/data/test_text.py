@@ -31,3 +31,14 @@ def test_small_domains() -> None:
     d = digit_sentences(50, np.random.default_rng(0))
     assert len(set(d)) == 50 and all(2 <= len(s.split()) <= 5 for s in d)
     assert len(set(command_sentences())) == len(command_sentences()) > 500
+
+
+def test_titles_are_spelled_and_do_not_end_sentences() -> None:
+    from todm.data.text import split_sentences
+
+    assert split_sentences("Ask Mr. Smith. He knows! Dr. No? Yes.") == [
+        "Ask Mr. Smith.", "He knows!", "Dr. No?", "Yes.",
+    ]
+    assert normalize_text("Mr. and Mrs. Jones vs. Dr. Who, etc.") == (
+        "mister and missus jones versus doctor who et cetera"
+    )

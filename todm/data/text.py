@@ -15,6 +15,14 @@ FORTUNES_DIR = Path("/usr/share/games/fortunes")
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
+# Abbreviations a synthesizer reads as words; spelled out so the transcript says what
+# the audio says. Titles also never end a sentence.
+_ABBREVIATIONS = {
+    "mr": "mister", "mrs": "missus", "dr": "doctor", "prof": "professor", "jr": "junior",
+    "sr": "senior", "vs": "versus", "etc": "et cetera",
+}  # fmt: skip
+_TITLES = {"mr", "mrs", "ms", "dr", "prof", "jr", "sr", "st", "vs"}
+_ABBREVIATION_RE = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
 _ORDINAL_SUFFIX = re.compile(r"^(\d+)(st|nd|rd|th)$")
 _ORDINALS = {
     "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
@@ -75,6 +83,7 @@ def normalize_text(text: str) -> str:
     """
     s = text.lower().replace("\u2019", "'").replace("&", " and ").replace("%", " percent ")
     s = s.replace("$", " ")
+    s = _ABBREVIATION_RE.sub(lambda m: f" {_ABBREVIATIONS[m.group(1)]} ", s)
 
     def decimal(m: re.Match[str]) -> str:
         whole, frac = m.group(1), m.group(2)
@@ -90,9 +99,19 @@ def normalize_text(text: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split raw prose into sentences at ., ! and ? (before normalization)."""
+    """Split raw prose into sentences at ., ! and ? (before normalization).
+
+    A period after a title ("Mr. Smith") does not end a sentence.
+    """
     text = " ".join(text.split())
-    parts = re.split(r"(?<=[.!?])\s+(?=[\"'(A-Z0-9])", text)
+    parts, start = [], 0
+    for m in re.finditer(r"[.!?]\s+(?=[\"'(A-Z0-9])", text):
+        word = re.search(r"(\w+)$", text[start : m.start()])
+        if m.group(0)[0] == "." and word and word.group(1).lower() in _TITLES:
+            continue
+        parts.append(text[start : m.start() + 1])
+        start = m.end()
+    parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
 
 
