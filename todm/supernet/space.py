@@ -126,6 +126,7 @@ class SearchSpace:
     head_choices: tuple[int, ...]
     # The ModelConfig this space came from; needed only to count parameters.
     model_config: Any = field(default=None, compare=False, repr=False)
+    _counts: dict[tuple[Any, ...], int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("depth_choices", "d_model_choices", "ffn_choices", "head_choices"):
@@ -204,15 +205,43 @@ class SearchSpace:
                     )
 
     def num_params(self, spec: SubnetSpec) -> int:
-        """Parameters of the sliced model for ``spec`` (counted without allocating weights)."""
-        import torch
+        """Parameters of the sliced model for ``spec``.
 
-        from todm.supernet.static import StaticModel
-
+        Counted from modules built on the meta device (no weights allocated), one per
+        distinct layer shape and width, cached: a few ms per new shape, then free.
+        """
         cfg = self.model_config
         if cfg is None:
             raise ConfigError("search space: num_params needs a space made by from_config(cfg)")
         self.validate(spec)
-        with torch.device("meta"):
-            model = StaticModel(cfg, spec)
-        return sum(p.numel() for p in model.parameters())
+        total = self._count(("base", spec.d_model))
+        for f, h in zip(spec.ffn_dims, spec.heads):
+            total += self._count(("layer", spec.d_model, f, h))
+        return total
+
+    def _count(self, key: tuple[Any, ...]) -> int:
+        if key not in self._counts:
+            import torch
+
+            from todm.supernet.conformer import ConformerLayer
+            from todm.supernet.encoder import build_mixer
+            from todm.supernet.heads import CTCHead, Joiner
+            from todm.supernet.model import build_predictor
+            from todm.supernet.subsampling import Subsampling
+
+            cfg = self.model_config
+            with torch.device("meta"):
+                if key[0] == "base":
+                    d = key[1]
+                    parts = [
+                        Subsampling(cfg.num_mel_bins, cfg.subsampling, cfg.subsampling_channels, d, False),
+                        CTCHead(d, cfg.vocab_size, False),
+                        build_predictor(cfg),
+                        Joiner(d, cfg.joiner_dim, cfg.vocab_size, False),
+                    ]
+                else:
+                    _, d, f, h = key
+                    mixer = build_mixer(cfg, d, h, False)
+                    parts = [ConformerLayer(d, f, mixer, cfg.conv_kernel, False)]
+            self._counts[key] = sum(p.numel() for m in parts for p in m.parameters())
+        return self._counts[key]
