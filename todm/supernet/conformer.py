@@ -5,9 +5,9 @@ the sliced static model (``elastic=False``: plain modules at the subnet's sizes)
 forward math is shared so the two agree by construction.
 
 Layer: x + FFN/2 -> x + mixer(LN(x)) -> x + conv(x) -> x + FFN/2 -> LN. The mixer is
-chunked self-attention (here) or a multi-head SSM (``ssm.py``). There is no positional
-encoding: the causal convolution supplies order, and chunking would break absolute
-positions anyway.
+chunked self-attention (here) or a multi-head SSM (``ssm.py``). There is no absolute
+positional encoding (chunking would break it): attention has a relative-position bias,
+and the causal convolution supplies order as well.
 
 Shapes: B batch, T frames, d model width, H heads, Dh head width, L left context
 frames, C chunk frames, K conv kernel.
