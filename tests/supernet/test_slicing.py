@@ -40,7 +40,7 @@ def test_sliced_model_equals_supernet_for_sampled_specs(encoder: str) -> None:
             enc, enc_lens = net(feats, lens)
             static = slice_subnet(net, spec)
             assert static.meta.subnet_id == spec.id
-            s_enc, s_lens = static.encode(feats, lens)
+            s_enc, s_lens = static(feats, lens)
             assert torch.equal(s_lens, enc_lens)
             assert torch.allclose(s_enc, net.encoder_proj(enc), atol=1e-5), spec.id
             s_ctc, _ = static.ctc(feats, lens)

@@ -83,6 +83,10 @@ class StaticModel(nn.Module):
         enc, lens = self.encoder(feats, feat_lens)
         return self.joiner.enc_proj(enc), lens
 
+    def forward(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The same as :meth:`encode` (for tools that call the module itself)."""
+        return self.encode(feats, feat_lens)
+
     def ctc(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``feats [N, T, 80]`` -> ``(log_probs [N, T', V], lens [N])``."""
         enc, lens = self.encoder(feats, feat_lens)
