@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import os
 import tempfile
-from math import gcd
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from todm.data.resample import resample_poly
 from todm.errors import DataError
 
 TARGET_SAMPLE_RATE = 16000
 
 
 def resample(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Band-limited polyphase resampling (Kaiser-windowed sinc), float32 in and out.
+    """Band-limited polyphase resampling (Kaiser-windowed sinc, numpy only).
 
     Args:
         samples: [S] mono samples.
+
+    Returns:
+        [ceil(S * target_sr / orig_sr)] float32.
     """
     if orig_sr == target_sr:
         return samples.astype(np.float32, copy=False)
-    from scipy.signal import resample_poly
-
-    g = gcd(orig_sr, target_sr)
-    up, down = target_sr // g, orig_sr // g
-    return resample_poly(samples, up, down, window=("kaiser", 8.0)).astype(np.float32)
+    return resample_poly(samples, orig_sr, target_sr)
 
 
 def read_audio_info(path: str | os.PathLike[str]) -> sf._SoundFileInfo:

@@ -79,9 +79,9 @@ def synthetic_rir(rt60: float, sample_rate: int, rng: np.random.Generator) -> np
 
 def reverberate(speech: np.ndarray, rir: np.ndarray) -> np.ndarray:
     """Convolve with a room response, keeping the original length and peak level."""
-    from scipy.signal import fftconvolve
-
-    wet = fftconvolve(speech, rir)[: len(speech)]
+    n = len(speech) + len(rir) - 1
+    size = 1 << (n - 1).bit_length()
+    wet = np.fft.irfft(np.fft.rfft(speech, size) * np.fft.rfft(rir, size), size)[: len(speech)]
     peak = np.max(np.abs(wet)) + 1e-12
     return (wet * (np.max(np.abs(speech)) / peak)).astype(np.float32)
 
