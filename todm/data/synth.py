@@ -254,7 +254,7 @@ def _claim_directory(out_dir: Path, jobs: list[Job]) -> None:
                 "differs); use another --out directory or delete this one"
             )
         return
-    if (out_dir / "audio").is_dir() and any((out_dir / "audio").rglob("*.wav")):
+    if (out_dir / "audio").is_dir() and any((out_dir / "audio").glob("*/[!.]*.wav")):
         raise ConfigError(
             f"{out_dir}: holds audio but no {PLAN_FILE}; use another --out directory or "
             "delete this one"
@@ -273,6 +273,9 @@ def synthesize_corpus(cfg: SynthConfig) -> dict[str, Any]:
         raise ConfigError(f"noise_dir: {cfg.noise_dir} holds no .wav, .flac or .ogg files")
     jobs = plan_jobs(cfg, noise_files)
     _claim_directory(out_dir, jobs)
+    # A killed run can leave the temporary files of wavs it was writing; they are redone.
+    for stale in (out_dir / "audio").glob("*/.*.wav"):
+        stale.unlink(missing_ok=True)
     start = time.perf_counter()
     samples: dict[str, int] = {}
     todo = [(j, out_dir) for j in jobs]
