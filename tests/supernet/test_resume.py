@@ -1,0 +1,93 @@
+"""A run killed with SIGKILL and resumed ends exactly where an uninterrupted run ends."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import torch
+
+from todm.supernet.checkpoint import read_checkpoint
+from todm.supernet.testing import tiny_train_config
+from todm.supernet.train import train
+
+STEPS, CKPT_EVERY, KILL_AT = 6, 3, 5
+
+# Trains with the real train(); after optimizer step KILL_AT (past the step-3 checkpoint,
+# before the step-6 one) the process SIGKILLs itself: no cleanup, no atexit, no flush.
+KILLED_RUN = textwrap.dedent(
+    f"""
+    import os, signal, sys
+    from pathlib import Path
+    import torch
+    torch.set_num_threads(1)
+    import todm.supernet.train as T
+    from todm.supernet.testing import tiny_train_config
+
+    class Killed(T.ScaledAdam):
+        calls = 0
+        def step(self, closure=None):
+            out = super().step(closure)
+            Killed.calls += 1
+            if Killed.calls == {KILL_AT}:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return out
+
+    T.ScaledAdam = Killed
+    cfg = tiny_train_config(Path(sys.argv[1]), Path(sys.argv[2]), max_steps={STEPS})
+    cfg.checkpoint_every, cfg.num_threads, cfg.recipe.num_random = {CKPT_EVERY}, 1, 1
+    T.train(cfg, quiet=True)
+    """
+)
+
+
+def _share_prepared(src: Path, dst: Path) -> None:
+    """Reuse a run's tokenizer and feature stats (train() would compute the same ones)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src / "tokenizer", dst / "tokenizer")
+    shutil.copy(src / "feature_stats.json", dst / "feature_stats.json")
+
+
+def _config(corpus: Path, exp: Path):
+    cfg = tiny_train_config(corpus, exp, max_steps=STEPS)
+    cfg.checkpoint_every, cfg.num_threads, cfg.recipe.num_random = CKPT_EVERY, 1, 1
+    return cfg
+
+
+def test_resume_after_kill_matches_uninterrupted_run(tiny_corpus: Path, tmp_path: Path) -> None:
+    straight = train(_config(tiny_corpus, tmp_path / "straight"), quiet=True)
+
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_RUN)
+    killed = tmp_path / "killed"
+    _share_prepared(straight, killed)
+    proc = subprocess.run([sys.executable, str(script), str(tiny_corpus), str(killed)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == -9, proc.stderr[-3000:]
+    last = killed / "checkpoints" / "last.pt"
+    assert read_checkpoint(last)["position"]["step"] == CKPT_EVERY  # the kill came later
+
+    resumed = train(_config(tiny_corpus, killed), resume=True, quiet=True)
+
+    a = read_checkpoint(straight / "checkpoints" / "last.pt")
+    b = read_checkpoint(resumed / "checkpoints" / "last.pt")
+    assert a["position"] == b["position"] and a["position"]["step"] == STEPS
+    assert a["model"].keys() == b["model"].keys()
+    for name, tensor in a["model"].items():
+        torch.testing.assert_close(b["model"][name], tensor, rtol=0, atol=1e-6, msg=name)
+    assert a["scheduler"] == b["scheduler"]
+    for pid, state in a["optimizer"]["state"].items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                torch.testing.assert_close(b["optimizer"]["state"][pid][key], value, rtol=0, atol=1e-6)
+    torch.testing.assert_close(b["rng"]["torch"], a["rng"]["torch"], rtol=0, atol=0)
+
+
+def test_resume_without_checkpoint_starts_fresh(tiny_corpus: Path, tmp_path: Path) -> None:
+    cfg = _config(tiny_corpus, tmp_path / "fresh")
+    cfg.max_steps = 1
+    exp = train(cfg, resume=True, quiet=True)
+    assert read_checkpoint(exp / "checkpoints" / "last.pt")["position"]["step"] == 1
