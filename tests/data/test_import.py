@@ -71,3 +71,15 @@ def test_jsonl_without_audio_field_lists_accepted_names(tmp_path: Path) -> None:
     src.write_text('{"text": "x"}\n')
     with pytest.raises(DataError, match=r"in\.jsonl:1: no audio field; accepted names: audio: audio, audio_filepath"):
         import_jsonl(src, tmp_path / "out.jsonl")
+
+
+def test_jsonl_segments_of_longer_recordings_are_refused(tmp_path: Path) -> None:
+    wav = tmp_path / "long.wav"
+    sf.write(wav, np.zeros(32000, np.float32) + 0.01, 16000)
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"audio_filepath": "long.wav", "text": "a", "offset": 0.0, "duration": 2.0}) + "\n"
+        + json.dumps({"audio_filepath": "long.wav", "text": "b", "offset": 1.5, "duration": 0.5}) + "\n"
+    )
+    with pytest.raises(DataError, match=r"in\.jsonl:2: 'offset': 1\.5 marks a segment"):
+        import_jsonl(src, tmp_path / "out.jsonl")

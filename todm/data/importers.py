@@ -107,6 +107,14 @@ def import_jsonl(path: Path, out: Path) -> list[Utterance]:
                 sup = obj["supervisions"][0]
                 obj.setdefault("text", sup.get("text"))
                 obj.setdefault("speaker", sup.get("speaker"))
+            for key in ("offset", "start"):
+                value = obj.get(key)
+                if isinstance(value, (int, float)) and value != 0:
+                    raise DataError(
+                        f"{where}: '{key}': {value} marks a segment of a longer recording; "
+                        "todm manifests hold one file per utterance (cut the segments to "
+                        "their own files first)"
+                    )
             fields = {name: _pick(obj, name) for name in FIELD_ALIASES}
             missing = [n for n in ("audio", "text") if fields[n] is None]
             if missing:
