@@ -87,14 +87,15 @@ class Recognizer:
 
     Args:
         bundle: a loaded bundle.
-        backend: an open backend for it.
         decoding: ``greedy`` (RNN-T), ``beam`` (RNN-T modified beam search) or ``ctc``.
+        backend: an open backend, or a backend name (default: the bundle format's).
+        num_threads: runtime threads when the backend is opened here.
         beam: beam size for ``beam``.
         max_symbols_per_frame: RNN-T greedy's cap on tokens per encoder frame.
     """
 
-    def __init__(self, bundle: Bundle, backend: Backend, decoding: str = "greedy", beam: int = 4,
-                 max_symbols_per_frame: int = 3) -> None:  # fmt: skip
+    def __init__(self, bundle: Bundle, decoding: str = "greedy", *, backend: Backend | str | None = None,
+                 num_threads: int = 1, beam: int = 4, max_symbols_per_frame: int = 3) -> None:  # fmt: skip
         if decoding not in DECODINGS:
             raise BundleError(f"decoding {decoding!r} is not one of {DECODINGS}")
         need = ("ctc",) if decoding == "ctc" else ("encoder", "decoder", "joiner")
@@ -102,6 +103,8 @@ class Recognizer:
         if missing:
             raise BundleError(f"{bundle.path}: decoding {decoding!r} needs graph(s) {missing}, "
                               f"the bundle has {sorted(bundle.graphs)}")  # fmt: skip
+        if backend is None or isinstance(backend, str):
+            backend = load_backend(bundle, backend, num_threads)
         self.bundle, self.backend, self.meta = bundle, backend, bundle.meta
         self.decoding, self.beam, self.max_symbols = decoding, beam, max_symbols_per_frame
         self._enc_graph = "ctc" if decoding == "ctc" else "encoder"
@@ -123,7 +126,8 @@ class Recognizer:
                     **backend_options) -> Recognizer:  # fmt: skip
         """Load and verify the bundle at ``path`` and open it with ``backend``."""
         bundle = load_bundle(path, verify=verify)
-        return cls(bundle, load_backend(bundle, backend, num_threads, **backend_options), decoding, beam)
+        be = load_backend(bundle, backend, num_threads, **backend_options)
+        return cls(bundle, decoding, backend=be, beam=beam)
 
     # graphs, timed into the active stream's timers -----------------------------------------
     def _run(self, graph: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

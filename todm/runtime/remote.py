@@ -15,6 +15,7 @@ command line is one string the remote shell parses, so every value in it is
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import os
@@ -34,15 +35,43 @@ from todm.runtime import worker as W
 from todm.runtime.devices import Access, DeviceProfile
 
 PKG_ROOT = Path(__file__).resolve().parents[1]  # .../todm
-# The torch-free code the worker needs, relative to the todm package.
-HARNESS_FILES = ["__init__.py", "bundle.py", "errors.py", "data/__init__.py", "data/fbank.py",
-                 "data/manifest.py", "data/audio.py"]  # fmt: skip
 MANIFEST_ON_DEVICE = "audio/manifest.jsonl"
 
 
+def _module_file(name: str) -> Path | None:
+    rel = Path(*name.split(".")[1:])
+    for cand in (PKG_ROOT / rel.with_suffix(".py"), PKG_ROOT / rel / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
 def harness_files() -> list[Path]:
-    runtime = sorted(p.relative_to(PKG_ROOT) for p in (PKG_ROOT / "runtime").rglob("*.py"))
-    return [Path(f) for f in HARNESS_FILES] + runtime
+    """``todm/runtime`` and every todm module it imports, transitively (paths under todm/).
+
+    Found from the import statements, so the device copy follows the code as it changes.
+    """
+    todo = list((PKG_ROOT / "runtime").rglob("*.py")) + [PKG_ROOT / "__init__.py"]
+    seen: set[Path] = set()
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for n in names:
+                if n == "todm" or n.startswith("todm."):
+                    parts = n.split(".")
+                    for i in range(1, len(parts) + 1):  # packages' __init__ too
+                        m = _module_file(".".join(parts[:i])) if i > 1 else PKG_ROOT / "__init__.py"
+                        if m is not None:
+                            todo.append(m)
+    return sorted(p.relative_to(PKG_ROOT) for p in seen)
 
 
 def build_payload(bundle_dir: Path, manifest: Path, limit: int | None = None) -> bytes:

@@ -79,3 +79,12 @@ def load_backend(bundle: Bundle, name: str | None = None, num_threads: int = 1, 
     except ImportError as e:
         raise DeviceError(f"backend {name!r} needs its runtime ({e}); install it with: pip install {pip}") from None
     return mod.open_bundle(bundle, num_threads=num_threads, **options)
+
+
+def open_graph(bundle: Bundle, name: str, backend: str | None = None, num_threads: int = 1):
+    """Graph ``name`` of ``bundle`` as ``Graph.run(*inputs) -> [outputs]`` in GraphSpec order."""
+    from todm.runtime.backends.base import BoundGraph
+
+    if name not in bundle.graphs:
+        raise BundleError(f"{bundle.path}: no graph {name!r} (has {sorted(bundle.graphs)})")
+    return BoundGraph(bundle.graphs[name], name, load_backend(bundle, backend, num_threads))

@@ -1,4 +1,5 @@
-"""What every backend provides: run one graph on numpy arrays, and say what it is."""
+"""One graph of a bundle as a positional callable, for tools that drive graphs directly
+(export parity checks): ``open_graph(bundle, "encoder").run(x, *caches) -> [out, *new_caches]``."""
 
 from __future__ import annotations
 
@@ -9,22 +10,6 @@ import numpy as np
 
 from todm.bundle import GraphSpec
 from todm.errors import BundleError
-
-
-@dataclass(frozen=True)
-class RuntimeOptions:
-    """Knobs common to the runtimes.
-
-    Attributes:
-        num_threads: intra-op threads (1 is the honest figure for a small core).
-        providers: onnxruntime execution providers, in order of preference.
-        graph_optimization: onnxruntime graph optimization level ("all", "extended",
-            "basic", "disable").
-    """
-
-    num_threads: int = 1
-    providers: tuple[str, ...] = ("CPUExecutionProvider",)
-    graph_optimization: str = "all"
 
 
 @dataclass
@@ -55,3 +40,15 @@ class Graph:
         self.seconds += time.perf_counter() - t0
         self.calls += 1
         return out
+
+
+class BoundGraph(Graph):
+    """A graph served by an open backend."""
+
+    def __init__(self, spec: GraphSpec, name: str, backend) -> None:
+        super().__init__(spec=spec, backend=backend.name, version=",".join(backend.versions().values()))
+        self._name, self._backend = name, backend
+
+    def _run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        out = self._backend.run(self._name, {t.name: a for t, a in zip(self.spec.inputs, inputs)})
+        return [out[t.name] for t in self.spec.outputs]
