@@ -87,6 +87,25 @@ def test_noise_and_reverb_are_recorded(tmp_path: Path) -> None:
     assert all(u.custom["noise"]["snr"] in (5.0, 10.0, 20.0) for u in utts)
 
 
+def test_noise_from_a_folder_of_recordings(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from todm.data import degrade
+
+    noise_dir = tmp_path / "noises"
+    noise_dir.mkdir()
+    hum = degrade.colored_noise("brown", 8000, np.random.default_rng(0)) * 0.1
+    sf.write(noise_dir / "hum.flac", hum, 8000)  # another rate: resampled when mixed
+    synthesize_corpus(_cfg(tmp_path / "c", num_utts=8, domain="digits", noise_prob=0.99,
+                           noise_snrs=(0.0,), noise_dir=noise_dir))  # fmt: skip
+    utts = read_manifest(tmp_path / "c" / "train.jsonl")
+    assert all(u.custom["noise"] == {"file": str(noise_dir / "hum.flac"), "snr": 0.0} for u in utts)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="holds no .wav"):
+        synthesize_corpus(_cfg(tmp_path / "d", noise_prob=0.5, noise_dir=tmp_path / "empty"))
+
+
 def test_bad_settings_are_all_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e:
         synthesize_corpus(_cfg(tmp_path, domain="klingon", num_utts=2, noise_prob=2.0))
