@@ -1,0 +1,163 @@
+"""The training recipe on the tiny digits corpus: loss falls, every subnet trains, configs."""
+
+from __future__ import annotations
+
+import csv
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from todm.cli import main as todm_main
+from todm.errors import ConfigError
+from todm.supernet.checkpoint import read_checkpoint
+from todm.supernet.dataset import SpeechBatches
+from todm.supernet.model import Supernet
+from todm.supernet.testing import TINY_CONFIG, tiny_train_config
+from todm.supernet.train import DropoutRule, prepare_experiment, train, train_step
+from todm.supernet.train_config import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def prepared(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An experiment dir holding the tokenizer and feature stats of the tiny corpus."""
+    exp = tmp_path_factory.mktemp("prepared")
+    prepare_experiment(tiny_train_config(tiny_corpus, exp))
+    return exp
+
+
+def _config(tiny_corpus: Path, prepared: Path, exp: Path, steps: int) -> TrainConfig:
+    exp.mkdir(parents=True)
+    shutil.copytree(prepared / "tokenizer", exp / "tokenizer")
+    shutil.copy(prepared / "feature_stats.json", exp / "feature_stats.json")
+    cfg = tiny_train_config(tiny_corpus, exp, max_steps=steps)
+    cfg.num_threads, cfg.log_every = 1, 1
+    return cfg
+
+
+def test_loss_falls(tiny_corpus: Path, prepared: Path, tmp_path: Path) -> None:
+    exp = train(_config(tiny_corpus, prepared, tmp_path / "exp", steps=16), quiet=True)
+    with open(exp / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == list(range(1, 17))
+    largest = [float(r["loss_largest"]) for r in rows]
+    smallest = [float(r["loss_smallest"]) for r in rows]
+    assert sum(largest[-4:]) < 0.8 * sum(largest[:4])
+    assert sum(smallest[-4:]) < 0.9 * sum(smallest[:4])
+    assert all(float(r["kd_smallest"]) >= 0 for r in rows)
+    assert (exp / "tb").is_dir() and any((exp / "tb").iterdir())
+    for name in ("config.yaml", "feature_stats.json", "tokenizer/tokens.txt", "checkpoints/last.pt"):
+        assert (exp / name).is_file(), name
+
+
+def test_every_sampled_subnet_trains(tiny_corpus: Path, prepared: Path, tmp_path: Path) -> None:
+    cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=1)
+    cfg.recipe.num_random = 3
+    _, tok, stats = prepare_experiment(cfg)
+    torch.manual_seed(0)
+    model = Supernet(cfg.model).train()
+    model.set_feature_stats(torch.from_numpy(stats.mean), torch.from_numpy(stats.std))
+    data = SpeechBatches(Path(cfg.data.train_manifest), tok, cfg.data.max_batch_seconds, cfg.seed)
+    _, batch = next(data.iterate(0))
+    rule = DropoutRule(model, cfg.recipe.dropout_min, cfg.recipe.dropout_max)
+    fill = torch.from_numpy(stats.mean)
+    for step in range(3):
+        model.zero_grad(set_to_none=True)
+        out = train_step(model, batch, cfg, step, rule, fill, amp=False)
+        assert {"loss_largest", "loss_smallest", "loss_random1", "loss_random3", "kd_random3"} <= set(out)
+        assert all(torch.isfinite(torch.tensor(v)) for v in out.values())
+        # The largest subnet runs every step, so every parameter gets a finite gradient.
+        for name, p in model.named_parameters():
+            assert p.grad is not None and bool(torch.isfinite(p.grad).all()), name
+    # Any subnet of the space runs forward with the shapes the contract promises.
+    rng = random.Random(0)
+    for _ in range(8):
+        spec = model.space.sample(rng)
+        model.set_active_subnet(spec, dropout=rule(spec))
+        assert rule.p_min <= rule(spec) <= rule.p_max
+        enc, lens = model(batch.feats, batch.feat_lens)
+        logits = model.rnnt_logits(enc, batch.tokens)
+        assert enc.shape[-1] == spec.d_model and int(lens.max()) <= enc.shape[1]
+        assert logits.shape == (len(batch.ids), enc.shape[1], batch.tokens.shape[1] + 1, cfg.model.vocab_size)
+        assert bool(torch.isfinite(logits).all())
+
+
+def test_adaptive_dropout_is_linear_in_parameter_count(tiny_corpus: Path, prepared: Path, tmp_path: Path) -> None:
+    cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=1)
+    prepare_experiment(cfg)
+    model = Supernet(cfg.model)
+    rule = DropoutRule(model, 0.02, 0.2)
+    assert rule(model.space.smallest()) == pytest.approx(0.02)
+    assert rule(model.space.largest()) == pytest.approx(0.2)
+    rng = random.Random(1)
+    for spec in (model.space.sample(rng) for _ in range(5)):
+        frac = (model.space.num_params(spec) - rule.lo) / (rule.hi - rule.lo)
+        assert rule(spec) == pytest.approx(0.02 + 0.18 * frac)
+
+
+def test_baseline_mode_trains_only_its_subnet(tiny_corpus: Path, prepared: Path, tmp_path: Path) -> None:
+    cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=3)
+    spec = Supernet(cfg.model).space.smallest()
+    cfg.recipe.baseline_subnet = spec.id
+    exp = train(cfg, quiet=True)
+    trained = read_checkpoint(exp / "checkpoints" / "last.pt")["model"]
+    torch.manual_seed(cfg.seed)  # train() builds its model right after seeding
+    init = Supernet(cfg.model).state_dict()
+    changed = {k for k, v in trained.items() if k in init and not torch.equal(v, init[k])}
+    assert any(k.startswith(f"encoder.layers.{spec.depth - 1}.") for k in changed)
+    deeper = [k for k in init if k.startswith(f"encoder.layers.{spec.depth}.")]
+    assert deeper and not changed & set(deeper)  # layers past its depth never move
+    with open(exp / "metrics.csv") as f:
+        assert "loss_smallest" not in next(csv.DictReader(f))  # one subnet per step, no KD
+
+
+def test_config_errors_are_reported_together(tmp_path: Path) -> None:
+    import yaml
+
+    d = yaml.safe_load(TINY_CONFIG.read_text())
+    d["data"]["train_manifest"] = str(tmp_path / "missing.jsonl")
+    d["recipe"]["alpha_min"] = 0.5
+    d["optim"]["lr"] = -1
+    d["max_steps"] = 0
+    d["recipe"]["bogus_knob"] = 1
+    with pytest.raises(ConfigError) as err:
+        TrainConfig.from_dict(d).validate()
+    assert "recipe.bogus_knob" in str(err.value)
+    d["recipe"].pop("bogus_knob")
+    with pytest.raises(ConfigError) as err:
+        TrainConfig.from_dict(d).validate()
+    msg = str(err.value)
+    for field in ("data.train_manifest", "recipe.alpha_min", "optim.lr", "max_steps"):
+        assert field in msg, field
+
+
+def test_config_yaml_round_trip(tiny_corpus: Path, tmp_path: Path) -> None:
+    cfg = tiny_train_config(tiny_corpus, tmp_path / "exp")
+    path = tmp_path / "c.yaml"
+    path.write_text(cfg.to_yaml())
+    again = TrainConfig.from_yaml_file(path, ["recipe.num_random=3", "model.dropout=0.2"])
+    assert again.recipe.num_random == 3 and again.model.dropout == 0.2
+    again.recipe.num_random, again.model.dropout = cfg.recipe.num_random, cfg.model.dropout
+    assert again.to_dict() == cfg.to_dict()
+
+
+def test_cli_train_reports_bad_config_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    rc = todm_main(["train", "--config", str(TINY_CONFIG), "--set", f"data.train_manifest={tmp_path}/nope.jsonl",
+                    "--set", "optim.lr=0", "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "data.train_manifest" in err and "optim.lr" in err and "Traceback" not in err
+    assert todm_main(["train", "--config", str(tmp_path / "none.yaml")]) == 2
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_cli_train_runs(tiny_corpus: Path, prepared: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    exp = tmp_path / "exp"
+    _config(tiny_corpus, prepared, exp, steps=1)
+    rc = todm_main(["train", "--config", str(TINY_CONFIG), "--set", f"data.train_manifest={tiny_corpus}/train.jsonl",
+                    "--set", f"exp_dir={exp}", "--set", "max_steps=2", "--set", "num_threads=1", "--quiet"])  # fmt: skip
+    assert rc == 0
+    assert read_checkpoint(exp / "checkpoints" / "last.pt")["position"]["step"] == 2
+    assert str(exp) in capsys.readouterr().out
