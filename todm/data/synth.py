@@ -299,7 +299,7 @@ def synthesize_corpus(cfg: SynthConfig) -> dict[str, Any]:
         "todm_version": __version__,
         "domain": cfg.domain,
         "seed": cfg.seed,
-        "command": " ".join(sys.argv) if sys.argv and "todm" in sys.argv[0] else None,
+        "command": _command_line(),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
         "render_seconds": round(elapsed, 2),
         "splits": {},
@@ -331,6 +331,15 @@ def synthesize_corpus(cfg: SynthConfig) -> dict[str, Any]:
     summary["utterances"] = len(jobs)
     atomic_write_text(out_dir / "corpus.json", json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _command_line() -> str | None:
+    """``todm ...`` as typed, when the corpus is made from the command line."""
+    if sys.argv and "todm" in sys.argv[0]:
+        import shlex
+
+        return "todm " + shlex.join(sys.argv[1:])
+    return None
 
 
 def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
