@@ -85,6 +85,22 @@ def test_online_equals_offline(speech: list[np.ndarray], piece: int) -> None:
     np.testing.assert_array_equal(got, compute_fbank(x))
 
 
+def test_online_with_random_and_empty_pieces(speech: list[np.ndarray]) -> None:
+    rng = np.random.default_rng(0)
+    for x in speech[1:3]:
+        online, pos = OnlineFbank(), 0
+        while pos < len(x):
+            n = int(rng.choice([0, 1, 7, 200, 399, 400, 1601]))
+            online.accept_waveform(x[pos : pos + n])
+            pos += n
+            # A frame is ready once its whole window has arrived, and not before.
+            assert online.num_frames_ready == max(0, (pos - 120) // 160) or pos >= len(x)
+        online.input_finished()
+        np.testing.assert_array_equal(online.get_frames(0, online.num_frames_ready), compute_fbank(x))
+    with pytest.raises(RuntimeError):
+        online.accept_waveform(x[:10])
+
+
 def test_short_and_empty_inputs() -> None:
     assert compute_fbank(np.zeros(0, np.float32)).shape == (0, 80)
     assert compute_fbank(np.full(100, 0.1, np.float32)).shape == (1, 80)
