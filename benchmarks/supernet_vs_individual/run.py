@@ -1,0 +1,156 @@
+"""Train once vs train each: one supernet against the same subnets trained individually.
+
+    # full version (GPU; hours on a CPU): 10 h open-vocabulary corpus, paper recipe
+    todm data synth --out corpora/open-10h --domain open --hours 10
+    .venv/bin/python benchmarks/supernet_vs_individual/run.py \
+        --corpus corpora/open-10h --config configs/paper-conformer-gpu.yaml --out exp/svi
+
+    # reduced version (shared 2-core CPU, minutes): tiny digits corpus, tiny recipe
+    .venv/bin/python benchmarks/supernet_vs_individual/run.py --reduced --out /tmp/svi
+
+Trains the supernet with the TODM recipe, then each of ``--subnets`` (default: four
+uniform subnets spread from the smallest to the largest of the search space) alone with
+the same recipe in baseline mode (``recipe.baseline_subnet``), on the same data for the
+same number of steps. Evaluates every model on ``test`` and ``test-unseen-voice`` and
+writes ``results.json`` and ``results.md`` (a Markdown table) to ``--out``;
+``--record`` also copies them beside this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from todm.supernet.evaluate import evaluate
+from todm.supernet.model import Supernet
+from todm.supernet.space import SearchSpace, SubnetSpec
+from todm.supernet.train import train
+from todm.supernet.train_config import TrainConfig
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+SPLITS = ("test", "test-unseen-voice")
+
+
+def spread_subnets(space: SearchSpace, n: int) -> list[SubnetSpec]:
+    """``n`` uniform subnets from the smallest to the largest, each knob at the same quantile."""
+    choices = [sorted(space.depth_choices), sorted(space.d_model_choices),
+               sorted(space.ffn_choices), sorted(space.head_choices)]  # fmt: skip
+    specs: list[SubnetSpec] = []
+    for k in range(n):
+        q = k / max(n - 1, 1)
+        depth, d_model, ffn, heads = (c[round(q * (len(c) - 1))] for c in choices)
+        spec = space.resolve(SubnetSpec.uniform(depth, d_model, ffn, heads))
+        if spec not in specs:
+            specs.append(spec)
+    return specs
+
+
+def timed_train(cfg: TrainConfig, quiet: bool) -> tuple[Path, float]:
+    start = time.perf_counter()
+    exp = train(cfg, resume=True, quiet=quiet)
+    return exp, time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, help="corpus dir with train/test/test-unseen-voice.jsonl")
+    ap.add_argument("--config", type=Path, help="training recipe (YAML)")
+    ap.add_argument("--out", type=Path, required=True, help="experiments and results go here")
+    ap.add_argument("--subnets", nargs="+", help="subnet ids (default: --num-subnets spread over the space)")
+    ap.add_argument("--num-subnets", type=int, default=4)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override for every run, e.g. --set max_steps=2000")  # fmt: skip
+    ap.add_argument("--method", default="greedy", choices=["greedy", "beam", "ctc"])
+    ap.add_argument("--max-eval-utts", type=int, default=None)
+    ap.add_argument("--reduced", action="store_true",
+                    help="tiny digits corpus + configs/tiny-digits.yaml (a CPU smoke version)")  # fmt: skip
+    ap.add_argument("--record", action="store_true", help="copy results beside this script")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args()
+
+    if args.reduced:
+        from todm.data.testing import make_tiny_corpus
+
+        args.corpus = args.corpus or make_tiny_corpus(args.out / "corpus")
+        args.config = args.config or REPO / "configs" / "tiny-digits.yaml"
+    if args.corpus is None or args.config is None:
+        ap.error("--corpus and --config are required (or --reduced)")
+    overrides = [f"data.train_manifest={args.corpus / 'train.jsonl'}", *args.set]
+    base = TrainConfig.from_yaml_file(args.config, overrides)
+    space = Supernet(base.model).space
+    subnets = [space.resolve(s) for s in args.subnets] if args.subnets else spread_subnets(space, args.num_subnets)
+
+    runs: list[dict[str, Any]] = []
+    sup_cfg = TrainConfig.from_yaml_file(args.config, [*overrides, f"exp_dir={args.out / 'supernet'}"])
+    sup_exp, sup_sec = timed_train(sup_cfg, args.quiet)
+    runs.append({"name": "supernet", "exp": str(sup_exp), "train_seconds": round(sup_sec, 1),
+                 "subnets": [s.id for s in subnets]})  # fmt: skip
+    for spec in subnets:
+        cfg = TrainConfig.from_yaml_file(
+            args.config,
+            [*overrides, f"exp_dir={args.out / ('individual-' + spec.id)}", f"recipe.baseline_subnet={spec.id}"],
+        )
+        exp, sec = timed_train(cfg, args.quiet)
+        runs.append({"name": f"individual {spec.id}", "exp": str(exp), "train_seconds": round(sec, 1),
+                     "subnets": [spec.id]})  # fmt: skip
+
+    rows = []
+    for spec in subnets:
+        row: dict[str, Any] = {"subnet": spec.id, "params": space.num_params(spec)}
+        for kind, run in (("supernet", runs[0]), ("individual", next(r for r in runs[1:] if r["subnets"] == [spec.id]))):
+            ckpt = Path(run["exp"]) / "checkpoints" / "last.pt"
+            for split in SPLITS:
+                res = evaluate(ckpt, args.corpus / f"{split}.jsonl", [spec.id], args.method,
+                               max_utts=args.max_eval_utts)  # fmt: skip
+                row[f"{kind}_{split}_wer"] = res["subnets"][spec.id]["wer"]
+        rows.append(row)
+
+    individual_total = sum(r["train_seconds"] for r in runs[1:])
+    result = {
+        "command": "python benchmarks/supernet_vs_individual/run.py " + " ".join(sys.argv[1:]),
+        "reduced": args.reduced,
+        "config": str(args.config),
+        "corpus": str(args.corpus),
+        "max_steps": base.max_steps,
+        "method": args.method,
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
+        f"{'cuda' if torch.cuda.is_available() else 'cpu'}",
+        "supernet_train_seconds": runs[0]["train_seconds"],
+        "individual_train_seconds_total": round(individual_total, 1),
+        "runs": runs,
+        "rows": rows,
+    }
+    lines = [
+        f"Supernet trained once in {runs[0]['train_seconds']:.0f} s; the {len(subnets)} subnets "
+        f"trained individually took {individual_total:.0f} s in total ({base.max_steps} steps each, "
+        f"{args.method} decoding).",
+        "",
+        "| subnet | params | WER test: supernet | WER test: individual "
+        "| WER unseen voice: supernet | WER unseen voice: individual |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['subnet']} | {r['params']:,} | {r['supernet_test_wer']:.1f} | {r['individual_test_wer']:.1f} "
+            f"| {r['supernet_test-unseen-voice_wer']:.1f} | {r['individual_test-unseen-voice_wer']:.1f} |"
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    if args.record:
+        shutil.copy(args.out / "results.json", HERE / "result.json")
+        shutil.copy(args.out / "results.md", HERE / "result.md")
+
+
+if __name__ == "__main__":
+    main()
