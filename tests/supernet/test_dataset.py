@@ -105,3 +105,13 @@ def test_bad_manifests_are_clear_errors(tmp_path: Path, manifest: Path, tok) -> 
     blank.write_text(json.dumps(u) + "\n")
     with pytest.raises(DataError):
         SpeechBatches(blank, tok)
+
+
+def test_cached_features_equal_fresh_ones(manifest: Path, tok) -> None:
+    cached = SpeechBatches(manifest, tok, 8.0, seed=5, speed_factors=(0.9, 1.0, 1.1))
+    fresh = SpeechBatches(manifest, tok, 8.0, seed=5, speed_factors=(0.9, 1.0, 1.1), cache_audio=False)
+    assert cached._feats is not None and fresh._feats is None  # a tiny corpus is cached
+    for epoch in (0, 1):  # epoch 1 is served from the cache
+        for (_, a), (_, b) in zip(cached.iterate(epoch), fresh.iterate(epoch)):
+            assert a.ids == b.ids
+            torch.testing.assert_close(a.feats, b.feats, rtol=0, atol=0)

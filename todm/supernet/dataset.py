@@ -22,6 +22,9 @@ from todm.data.tokenizer import Tokenizer
 from todm.errors import DataError
 from todm.supernet.augment import speed_perturb
 
+# Corpora up to this much audio are kept in memory (decoded audio and features).
+CACHE_MAX_SECONDS = 2 * 3600.0
+
 
 @dataclass
 class Batch:
@@ -47,7 +50,8 @@ class SpeechBatches:
         max_batch_seconds: total audio per batch.
         seed: order seed.
         speed_factors: e.g. (0.9, 1.0, 1.1); one drawn per utterance per epoch.
-        cache_audio: keep decoded audio in memory (small corpora).
+        cache_audio: keep decoded audio and its features in memory; None (the default)
+            does so for corpora up to ``CACHE_MAX_SECONDS`` of audio.
     """
 
     def __init__(
@@ -57,7 +61,7 @@ class SpeechBatches:
         max_batch_seconds: float = 60.0,
         seed: int = 0,
         speed_factors: tuple[float, ...] = (1.0,),
-        cache_audio: bool = True,
+        cache_audio: bool | None = None,
         max_utts: int | None = None,
     ) -> None:
         utts = read_manifest(manifest)
@@ -69,7 +73,11 @@ class SpeechBatches:
         self.tokenizer = tokenizer
         self.seed = seed
         self.speed_factors = tuple(speed_factors)
+        if cache_audio is None:
+            cache_audio = sum(u.duration for u in utts) <= CACHE_MAX_SECONDS
         self._cache: dict[str, np.ndarray] | None = {} if cache_audio else None
+        # Features per (utterance, speed factor): fbank was a third of a tiny model's step.
+        self._feats: dict[tuple[str, float], torch.Tensor] | None = {} if cache_audio else None
         self.utts = sorted(utts, key=lambda u: (u.duration, u.id))
         for u in self.utts:
             if not tokenizer.encode(u.text):
@@ -101,18 +109,28 @@ class SpeechBatches:
             self._cache[u.id] = load_audio(u.audio)
         return self._cache[u.id]
 
+    def _features(self, u: Utterance, factor: float) -> torch.Tensor:
+        """Raw fbank ``[T, 80]`` of ``u`` played ``factor`` times faster."""
+        key = (u.id, factor)
+        if self._feats is not None and key in self._feats:
+            return self._feats[key]
+        x = speed_perturb(self._audio(u), factor)
+        feats, n = fbank_batch(torch.from_numpy(x)[None], torch.tensor([len(x)]))
+        out = feats[0, : int(n[0])]
+        if self._feats is not None:
+            self._feats[key] = out
+        return out
+
     def make_batch(self, utts: list[Utterance], rng: np.random.Generator) -> Batch:
-        wavs = []
-        for u in utts:
-            x = self._audio(u)
-            if len(self.speed_factors) > 1:
-                x = speed_perturb(x, float(rng.choice(self.speed_factors)))
-            wavs.append(x)
-        lengths = torch.tensor([len(w) for w in wavs])
-        padded = torch.zeros(len(wavs), int(lengths.max()))
-        for i, w in enumerate(wavs):
-            padded[i, : len(w)] = torch.from_numpy(w)
-        feats, feat_lens = fbank_batch(padded, lengths)
+        factors = [
+            float(rng.choice(self.speed_factors)) if len(self.speed_factors) > 1 else self.speed_factors[0]
+            for _ in utts
+        ]
+        per_utt = [self._features(u, f) for u, f in zip(utts, factors)]
+        feat_lens = torch.tensor([len(f) for f in per_utt])
+        feats = torch.zeros(len(per_utt), int(feat_lens.max()), per_utt[0].shape[1])
+        for i, f in enumerate(per_utt):
+            feats[i, : len(f)] = f
         toks = [self.tokenizer.encode(u.text) for u in utts]
         token_lens = torch.tensor([len(t) for t in toks])
         tokens = torch.zeros(len(toks), int(token_lens.max()), dtype=torch.long)
