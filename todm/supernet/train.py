@@ -122,10 +122,13 @@ def train_step(
             ctc_lp = model.ctc_log_probs(enc)
         enc_lens = enc_lens.clamp(min=1)
         loss_rnnt = rnnt_loss(logits, batch.tokens, enc_lens, batch.token_lens, blank=model.config.blank_id)
+        # Per utterance, like the RNN-T loss: ctc_loss's default "mean" divides by the
+        # label count too, which shrank CTC ~U-fold against RNN-T; the encoder then
+        # collapsed to a constant under RNN-T alone and never learned the audio.
         loss_ctc = torch.nn.functional.ctc_loss(
             ctc_lp.float().transpose(0, 1), batch.tokens, enc_lens, batch.token_lens,
-            blank=model.config.blank_id, zero_infinity=True,
-        )  # fmt: skip
+            blank=model.config.blank_id, reduction="sum", zero_infinity=True,
+        ) / len(batch.ids)  # fmt: skip
         loss = loss_rnnt + recipe.ctc_weight * loss_ctc
         name = "largest" if k == 0 else ("smallest" if k == 1 else f"random{k - 1}")
         if len(specs) > 1 and k == 0:
@@ -145,9 +148,9 @@ def train_step(
                     recipe.alpha_min, recipe.alpha_max,
                 )  # fmt: skip
             loss = loss + recipe.kd_weight * kd
-            stats[f"kd_{name}"] = float(kd)
+            stats[f"kd_{name}"] = float(kd.detach())
         loss.backward()
-        stats[f"loss_{name}"] = float(loss_rnnt)
+        stats[f"loss_{name}"] = float(loss_rnnt.detach())
     return stats
 
 
@@ -186,7 +189,10 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
     model = Supernet(cfg.model)
     model.set_feature_stats(torch.from_numpy(stats.mean), torch.from_numpy(stats.std))
     model.to(device).train()
-    opt = ScaledAdam(model.parameters(), lr=cfg.optim.lr, clipping_scale=cfg.optim.clipping_scale)
+    if cfg.optim.name == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
+    else:
+        opt = ScaledAdam(model.parameters(), lr=cfg.optim.lr, clipping_scale=cfg.optim.clipping_scale)
     sched = Eden(opt, cfg.optim.lr_batches, cfg.optim.lr_epochs, cfg.optim.warmup_batches)
     data = SpeechBatches(Path(cfg.data.train_manifest), tok, cfg.data.max_batch_seconds, cfg.seed,
                          tuple(cfg.data.speed_factors), max_utts=cfg.data.max_train_utts)  # fmt: skip
@@ -242,7 +248,11 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
             stats_ = train_step(model, batch, cfg, step, dropout, fill, amp)
             if world > 1:
                 _average_gradients(model, world)
-            grad_norm = opt.step()
+            if isinstance(opt, ScaledAdam):
+                grad_norm = opt.step()  # clips relative to recent norms itself
+            else:
+                grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0))
+                opt.step()
             sched.step_batch()
             step += 1
             bar.update()

@@ -32,8 +32,9 @@ class DataConfig:
 
 @dataclass
 class OptimConfig:
-    """ScaledAdam + Eden."""
+    """ScaledAdam (or plain Adam, for comparison and tiny models) + Eden."""
 
+    name: str = "scaled_adam"  # scaled_adam | adam
     lr: float = 0.045
     lr_batches: float = 5000.0
     lr_epochs: float = 6.0
@@ -90,6 +91,8 @@ class TrainConfig:
             errs.append(f"data.max_batch_seconds: must be > 0, got {d.max_batch_seconds}")
         if not d.speed_factors or any(f <= 0 for f in d.speed_factors):
             errs.append(f"data.speed_factors: positive factors expected, got {d.speed_factors}")
+        if o.name not in ("scaled_adam", "adam"):
+            errs.append(f"optim.name: {o.name!r} is not scaled_adam or adam")
         if o.lr <= 0:
             errs.append(f"optim.lr: must be > 0, got {o.lr}")
         if r.num_random < 0:
