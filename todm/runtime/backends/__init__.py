@@ -51,7 +51,8 @@ def check_inputs(spec: GraphSpec, graph: str, inputs: dict[str, np.ndarray]) -> 
         a = inputs[t.name]
         if a.dtype != np.dtype(t.dtype):
             a = a.astype(t.dtype)
-        if len(a.shape) != len(t.shape) or any(s != -1 and s != d for s, d in zip(t.shape, a.shape)):
+        # dim 0 is the batch: a graph fixed at batch 1 serves beam search row by row
+        if len(a.shape) != len(t.shape) or any(s != -1 and s != d for s, d in zip(t.shape[1:], a.shape[1:])):
             raise BundleError(f"graph {graph!r}: input {t.name!r} has shape {a.shape}, expected {t.shape}")
         out.append(np.ascontiguousarray(a))
     return out

@@ -63,12 +63,14 @@ class _Graph:
             raise BundleError(f"{path}: signature outputs {out_names} do not match the manifest's {want_out}")
         details = self.runner.get_input_details()
         self.batch = {n: int(details[self.in_map[n]]["shape"][0]) for n in want_in}
+        # LiteRT stores int64 inputs as int32: feed what the file declares
+        self.dtype = {n: np.dtype(details[self.in_map[n]]["dtype"]) for n in want_in}
         self.spec = spec
 
     def run(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         n = next(iter(arrays.values())).shape[0]
         if all(self.batch[k] == n for k in arrays):
-            res = self.runner(**{self.in_map[k]: v for k, v in arrays.items()})
+            res = self.runner(**{self.in_map[k]: v.astype(self.dtype[k], copy=False) for k, v in arrays.items()})
             return {k: np.asarray(res[v]) for k, v in self.out_map.items()}
         # Fixed batch-1 graphs (decoder/joiner) serve beam search one hypothesis at a time.
         rows = [self.run({k: v[i : i + 1] for k, v in arrays.items()}) for i in range(n)]
