@@ -1,0 +1,81 @@
+"""Evaluation of the tiny trained supernet: WER/CER per subnet and per voice, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from todm.cli import main as todm_main
+from todm.data.manifest import read_manifest
+from todm.supernet.evaluate import error_rates, evaluate, format_results
+
+
+def test_error_rates_on_known_strings() -> None:
+    r = error_rates(["one two three", "four five"], ["one too three", "four five six"])
+    assert r["wer"] == pytest.approx(100 * 2 / 5)  # one substitution, one insertion
+    assert r["words"] == 5
+    assert 0 < r["cer"] < r["wer"]
+    assert error_rates(["a b"], ["a b"])["wer"] == 0.0
+
+
+def test_largest_subnet_recognizes_digits(tiny_experiment: Path, tiny_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    res = evaluate(tiny_experiment / "checkpoints" / "last.pt", tiny_corpus / "test.jsonl",
+                   ["largest", "smallest"], "greedy", out=out)  # fmt: skip
+    assert json.loads(out.read_text()) == res
+    (largest_id, largest), (smallest_id, smallest) = res["subnets"].items()
+    assert largest["name"] == "largest" and smallest["name"] == "smallest"
+    assert largest["params"] > smallest["params"]
+    # The tiny recipe's promise (configs/tiny-digits.yaml): clearly better than chance.
+    assert largest["wer"] < 40.0, format_results(res)
+    assert largest["cer"] < largest["wer"] + 1e-9 or largest["wer"] == 0
+    utts = read_manifest(tiny_corpus / "test.jsonl")
+    assert set(largest["per_voice"]) == {u.voice for u in utts}
+    assert sum(v["words"] for v in largest["per_voice"].values()) == largest["words"]
+    assert largest["examples"][0]["ref"] == utts[0].text
+    table = format_results(res)
+    assert largest_id in table and smallest_id in table
+
+
+def test_ctc_and_beam_decoding(tiny_experiment: Path, tiny_corpus: Path) -> None:
+    ckpt = tiny_experiment / "checkpoints" / "last.pt"
+    manifest = tiny_corpus / "test.jsonl"
+    greedy = evaluate(ckpt, manifest, ["largest"], "greedy", max_utts=12)
+    beam = evaluate(ckpt, manifest, ["largest"], "beam", beam=4, max_utts=12)
+    ctc = evaluate(ckpt, manifest, ["largest"], "ctc", max_utts=12)
+    (g,), (b,), (c,) = (list(r["subnets"].values()) for r in (greedy, beam, ctc))
+    assert g["words"] == b["words"] == c["words"] == sum(len(u.text.split()) for u in read_manifest(manifest)[:12])
+    assert g["wer"] < 40.0
+    # Modified beam search emits at most one symbol per frame; with characters on fast
+    # synthetic speech some frames need two, so it trails unrestricted greedy here (in the
+    # tiny model: ~25% vs ~4%). It must still clearly recognize the digits.
+    assert b["wer"] < 50.0
+    assert c["wer"] < 100.0  # the CTC head learned too (ctc_weight in the recipe)
+
+
+def test_cli_eval_prints_a_table_and_writes_json(tiny_experiment: Path, tiny_corpus: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture) -> None:  # fmt: skip
+    out = tmp_path / "r.json"
+    rc = todm_main(["eval", "--checkpoint", str(tiny_experiment / "checkpoints" / "last.pt"),
+                    "--manifest", str(tiny_corpus / "test-unseen-voice.jsonl"), "--subnet", "smallest",
+                    "--max-utts", "6", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    printed = capsys.readouterr().out
+    res = json.loads(out.read_text())
+    (sid,) = res["subnets"]
+    assert sid in printed and "WER" in printed
+    assert todm_main(["eval", "--checkpoint", str(tmp_path / "none.pt"), "--manifest",
+                      str(tiny_corpus / "test.jsonl")]) == 2  # fmt: skip
+    assert "none.pt" in capsys.readouterr().err
+
+
+def test_unknown_subnet_and_method_are_config_errors(tiny_experiment: Path, tiny_corpus: Path) -> None:
+    from todm.errors import ConfigError
+
+    ckpt = tiny_experiment / "checkpoints" / "last.pt"
+    with pytest.raises(ConfigError, match="method"):
+        evaluate(ckpt, tiny_corpus / "test.jsonl", method="viterbi")
+    with pytest.raises(ConfigError):
+        evaluate(ckpt, tiny_corpus / "test.jsonl", ["L9-D999-F1x9-H1x9"], max_utts=1)
