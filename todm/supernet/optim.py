@@ -120,7 +120,7 @@ class ScaledAdam(torch.optim.Optimizer):
                 m.mul_(b1).add_(grad, alpha=1 - b1)
                 v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
                 direction = (m / bc1) / ((v / bc2).sqrt().add_(eps))
-                p.mul_(1 - lr * group["scalar_lr_scale"] * scale_step)
+                p.mul_(1 - lr * scale_step)
                 p.add_(direction * (-lr * rms))
         return norm
 
