@@ -15,6 +15,7 @@ per-utterance median compute over the audio duration, one thread, model loading 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import statistics
 import sys
@@ -39,7 +40,6 @@ def main() -> int:
 
     import jiwer
     import numpy as np
-    import pocketsphinx
     from pocketsphinx import Decoder
 
     from todm.data.audio import load_audio
@@ -99,7 +99,7 @@ def main() -> int:
             compute[name] += statistics.median(times)
             hyps[name].append(h)
     res = {"manifest": args.manifest, "utterances": len(utts), "audio_s": round(audio_s, 2), "runs": args.runs,
-           "pocketsphinx": pocketsphinx.__version__ if hasattr(pocketsphinx, "__version__") else "5.x",
+           "pocketsphinx": importlib.metadata.version("pocketsphinx"),
            "systems": {}}  # fmt: skip
     for name, (_, load) in systems.items():
         res["systems"][name] = {
