@@ -81,3 +81,14 @@ def test_cli_check_budget_exit_code(synthetic_bundle, small_corpus, tmp_path, ca
     assert main(args) == 0
     assert main(["devices"]) == 0
     assert "rpi5" in capsys.readouterr().out
+
+
+def test_bundle_runtime_must_be_on_the_device(synthetic_bundle, small_corpus, tmp_path):
+    from todm.runtime.bench import bench
+
+    prof = yaml.safe_load((DEFAULT_DIR / "local.yaml").read_text())
+    prof["runtimes"] = ["litert"]
+    path = tmp_path / "tflite-only.yaml"
+    path.write_text(yaml.safe_dump(prof))
+    with pytest.raises(DeviceError, match="this bundle needs 'onnxruntime'"):
+        bench(synthetic_bundle, small_corpus / "test.jsonl", device=str(path), runs=1)

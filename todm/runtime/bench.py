@@ -41,6 +41,13 @@ def bench(
     written to ``out`` atomically; for remote runs each utterance is kept as it arrives.
     """
     profile = load_profile(device) if device else LOCAL
+    from todm.bundle import load_bundle
+    from todm.runtime.backends import DEFAULT_BACKEND
+
+    runtime = backend or DEFAULT_BACKEND.get(load_bundle(bundle, verify=False).format)
+    if runtime not in profile.runtimes:
+        raise DeviceError(f"{profile.name} ({profile.source or 'built-in'}) lists runtimes {list(profile.runtimes)}; "
+                          f"this bundle needs {runtime!r}: export for one of those, or add it to the profile")  # fmt: skip
     threads = threads or profile.threads
     if threads > profile.cores:
         raise DeviceError(f"--threads {threads} exceeds {profile.name}'s {profile.cores} cores")
