@@ -57,10 +57,11 @@ class OnlineStream:
         self._rec = rec
         self.fbank = OnlineFbank(rec.meta.features)
         self.caches = [np.zeros(c.shape, dtype=c.dtype) for c in rec.bundle.caches]
+        self.timers = Timers()
+        rec._timers = self.timers  # the predictor's first call (blank context) counts as backend time
         self.search = rec._new_search()
         self.chunks_done = 0
         self.frames_out = 0  # encoder frames decoded
-        self.timers = Timers()
         self.result = Result()
 
     def accept_waveform(self, sample_rate: int, samples: np.ndarray) -> None:
@@ -156,11 +157,7 @@ class Recognizer:
 
     # sherpa-onnx-shaped API -------------------------------------------------------------------
     def create_stream(self) -> OnlineStream:
-        self._timers = None
-        stream = OnlineStream(self)
-        self._timers = stream.timers
-        # the predictor's first call (blank context) ran in _new_search before timers existed
-        return stream
+        return OnlineStream(self)
 
     def total_encoder_frames(self, num_fbank_frames: int) -> int:
         """``T'`` for ``T`` fbank frames: what the whole-utterance encoder outputs."""

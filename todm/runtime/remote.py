@@ -16,6 +16,7 @@ command line is one string the remote shell parses, so every value in it is
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import json
 import os
@@ -23,6 +24,7 @@ import shlex
 import subprocess
 import sys
 import tarfile
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -155,8 +157,7 @@ class SSHTransport:
         self.call(unpack_command(self.a), data=payload)
 
     def start(self, command: str) -> subprocess.Popen:
-        return subprocess.Popen(self.ssh_argv(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, text=True, bufsize=1)  # fmt: skip
+        return _popen(self.ssh_argv(command))
 
 
 class LocalTransport:
@@ -170,8 +171,26 @@ class LocalTransport:
     def start_worker(self, bundle: Path, manifest: Path, config: dict[str, Any]) -> subprocess.Popen:
         env = dict(os.environ, PYTHONPATH=str(PKG_ROOT.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         argv = [sys.executable, "-m", "todm.runtime.worker", str(bundle), str(manifest), json.dumps(config)]
-        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                text=True, bufsize=1, env=env)  # fmt: skip
+        return _popen(argv, env)
+
+
+def _popen(argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    # stderr goes to a file, not a pipe: a chatty runtime must not fill it and stall the worker
+    err = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115 - lives as long as the process; read in collect
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True,
+                            bufsize=1, env=env)  # fmt: skip
+    proc._todm_stderr = err  # type: ignore[attr-defined]
+    return proc
+
+
+def _stderr_text(proc) -> str:
+    f = getattr(proc, "_todm_stderr", None) or proc.stderr
+    if f is None:
+        return ""
+    with contextlib.suppress(OSError, AttributeError):  # adb's stand-in has no seekable stderr
+        f.seek(0)
+    data = f.read()
+    return data.decode(errors="replace") if isinstance(data, bytes) else str(data)
 
 
 def _lines(proc: subprocess.Popen) -> Iterator[str]:
@@ -203,23 +222,22 @@ def collect(proc: subprocess.Popen, out: Path, where: str, n_expected: int, head
             elif line.startswith(W.PREFIX_ERROR):
                 error = line[len(W.PREFIX_ERROR) :].strip()
     rc = proc.wait()
-    stderr = proc.stderr.read() if proc.stderr else ""
+    stderr = _stderr_text(proc)
     if result is not None and rc == 0:
         partial.unlink()
         return result
     if error is not None:
-        partial.unlink()
-        raise DeviceError(f"{where}: the benchmark failed on the device: {error}")
-    msg = f"{where}: the connection or the worker ended after {len(records)} of {n_expected} utterances (exit {rc})"
+        msg = f"{where}: the benchmark failed on the device after {len(records)} of {n_expected} utterances: {error}"
+    else:
+        msg = f"{where}: the connection or the worker ended after {len(records)} of {n_expected} utterances (exit {rc})"
+        msg += f". {stderr.strip()[-400:]}"
     if records:
         runs = len(records[0]["compute_s"])
         kept = R.new_results(status="partial", **header, utterances=records, aggregate=R.aggregate(records, runs))
         R.write_results(out, kept)
-        partial.unlink()
-        msg += f"; the {len(records)} measured are kept in {out} (status: partial)"
-    else:
-        partial.unlink()
-    raise DeviceError(f"{msg}. {stderr.strip()[-400:]}")
+        msg += f" The {len(records)} measured are kept in {out} (status: partial)."
+    partial.unlink()
+    raise DeviceError(msg)
 
 
 def ensure_runtime(t: SSHTransport, fmt: str) -> None:
