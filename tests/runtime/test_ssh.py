@@ -111,3 +111,12 @@ def test_missing_runtime_names_the_pip_command(sshd, synthetic_bundle, small_cor
         bench(synthetic_bundle, small_corpus / "test.jsonl", device=_write_profile(tmp_path, d),
               out=tmp_path / "r.json", runs=1)  # fmt: skip
     assert json.loads("[]") == []
+
+
+def test_missing_key_or_known_hosts_fails_before_connecting(sshd, synthetic_bundle, small_corpus, tmp_path):
+    d = ssh_profile_dict(sshd, tmp_path / "remote", key=str(tmp_path / "no_key"))
+    with pytest.raises(DeviceError, match="access.key .*no_key does not exist"):
+        bench(synthetic_bundle, small_corpus / "test.jsonl", device=_write_profile(tmp_path, d), runs=1)
+    d = ssh_profile_dict(sshd, tmp_path / "remote", known_hosts=str(tmp_path / "no_kh"))
+    with pytest.raises(DeviceError, match="known_hosts .*no_kh does not exist"):
+        bench(synthetic_bundle, small_corpus / "test.jsonl", device=_write_profile(tmp_path, d), runs=1)

@@ -123,6 +123,14 @@ class SSHTransport:
     def __init__(self, profile: DeviceProfile) -> None:
         self.profile, self.a = profile, profile.access
         self.where = f"{self.a.user}@{self.a.host}:{self.a.port}"
+        src = profile.source or "the profile"
+        if self.a.key and not os.path.isfile(self.a.key):
+            raise DeviceError(f"{src}: access.key {self.a.key} does not exist (create it with ssh-keygen "
+                              "and install its .pub on the device)")  # fmt: skip
+        if self.a.known_hosts and not os.path.isfile(self.a.known_hosts) and not self.a.trust_on_first_use:
+            raise DeviceError(f"{src}: access.known_hosts {self.a.known_hosts} does not exist; add the "
+                              f"device's host key there (ssh-keyscan on a trusted network) or set "
+                              "trust_on_first_use: true")  # fmt: skip
 
     def ssh_argv(self, command: str) -> list[str]:
         a = self.a
