@@ -14,7 +14,7 @@ import sys
 from todm import __version__
 
 # Order is the order of the pipeline, which is also the order `todm --help` lists them.
-STAGE_MODULES = ["demo", "data", "train", "slice", "bench"]
+STAGE_MODULES = ["demo", "data", "train", "slice", "export", "bench"]
 
 
 class CLIError(Exception):

@@ -47,6 +47,8 @@ def export_bundle(
     tokens: Sequence[str],
     precision: str = "fp32",
     parity_audio: list[tuple[str, np.ndarray]] | None = None,
+    parity_manifest: Path | None = None,
+    parity_utterances: int = 8,
     allow_parity_failure: bool = False,
     source: Path | None = None,
     feature_stats: dict[str, Any] | None = None,
@@ -58,6 +60,8 @@ def export_bundle(
         tokens: the token strings (``tokens.txt``), id order.
         parity_audio: [(reference text, samples)] checked against eager PyTorch; a failed
             check raises BundleError unless ``allow_parity_failure`` (then it is recorded).
+        parity_manifest: a JSONL manifest whose first ``parity_utterances`` utterances
+            are read (``todm.data.audio.load_audio``) and added to ``parity_audio``.
         source: the checkpoint or sliced model the export came from (its sha256 is kept).
         delegate: ExecuTorch only: lower to XNNPACK (else portable kernels).
 
@@ -71,6 +75,10 @@ def export_bundle(
         raise ConfigError(f"precision {precision!r} is not one of {PRECISIONS}")
     if len(tokens) != model.meta.vocab_size:
         raise ConfigError(f"{len(tokens)} tokens given, the model has vocab_size {model.meta.vocab_size}")
+    if parity_manifest is not None:
+        from todm.export.parity import read_parity_audio
+
+        parity_audio = list(parity_audio or []) + read_parity_audio(Path(parity_manifest), parity_utterances)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))

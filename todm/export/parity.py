@@ -35,6 +35,17 @@ class ParityReport:
         return asdict(self)
 
 
+def read_parity_audio(manifest: Path, limit: int = 8) -> list[tuple[str, np.ndarray]]:
+    """The first ``limit`` utterances of a JSONL manifest as [(text, samples at 16 kHz)]."""
+    from todm.data.audio import load_audio
+    from todm.data.manifest import read_manifest
+
+    utts = read_manifest(manifest)[:limit]
+    if not utts:
+        raise BundleError(f"{manifest}: parity manifest holds no utterances")
+    return [(u.text, load_audio(u.audio)) for u in utts]
+
+
 def _chunks(feats: np.ndarray, meta) -> list[np.ndarray]:
     """The fbank chunks the runtime feeds, zero-padded past the end (see static.py)."""
     receptive = meta.chunk_input_frames - meta.subsampling * (meta.chunk_frames - 1)

@@ -1,0 +1,229 @@
+"""The tiny trained model exported to every format, run in each real runtime.
+
+Bundles come from the session fixture ``tiny_bundles`` (tests/conftest.py): fp32 exports
+whose parity with eager PyTorch (values per output, transcripts word for word on the
+tiny test set) was checked while exporting. int8 variants are slow-marked.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+FORMATS = ("onnx", "executorch", "tflite")
+
+
+def _eager_words(model, samples: np.ndarray, tokens, max_symbols: int = 3) -> str:
+    from todm.data.fbank import compute_fbank
+    from todm.data.tokenizer import tokens_to_text
+    from todm.supernet.decode import greedy_search
+
+    f = torch.from_numpy(compute_fbank(samples))[None]
+    m = model.meta
+    with torch.no_grad():
+        enc, lens = model.encode(f, torch.tensor([f.shape[1]]))
+        ids = greedy_search(enc[0, : int(lens[0])], model.decoder, model.joiner, m.blank_id, m.context_size,
+                            max_symbols_per_frame=max_symbols)  # fmt: skip
+    return tokens_to_text(tokens[i] for i in ids)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_bundle_passes_parity(tiny_bundles, fmt):
+    from todm.bundle import load_bundle
+
+    b = load_bundle(tiny_bundles[fmt])
+    parity = b.manifest["parity"]
+    assert parity["passed"], parity["problems"]
+    assert parity["utterances"] == 6 and parity["words"] > 0
+    assert parity["word_mismatches"] == 0
+    assert set(parity["max_abs_diff"]) >= {"encoder_out", "decoder_out", "logit"}
+    assert max(parity["max_abs_diff"].values()) < 1e-4
+    prov = b.manifest["provenance"]
+    assert len(prov["source_sha256"]) == 64 and prov["versions"]["torch"] == torch.__version__
+    assert b.manifest["subnet"]["id"] == b.meta.subnet_id
+    assert b.format == fmt and set(b.graphs) >= {"encoder", "decoder", "joiner"}
+
+
+def test_onnx_files_carry_metadata(tiny_bundles, tiny_static):
+    import onnx
+
+    from todm.bundle import ModelMeta
+
+    root = tiny_bundles["onnx"]
+    files = sorted(root.rglob("*.onnx"))
+    assert {p.relative_to(root).as_posix() for p in files} >= {
+        "encoder.onnx", "decoder.onnx", "joiner.onnx",
+        "sherpa-onnx/encoder.onnx", "sherpa-onnx/decoder.onnx", "sherpa-onnx/joiner.onnx",
+    }  # fmt: skip
+    for p in files:
+        m = onnx.load(str(p))
+        onnx.checker.check_model(m)
+        meta = {x.key: x.value for x in m.metadata_props}
+        assert meta["vocab_size"] == str(tiny_static.meta.vocab_size)
+        assert meta["context_size"] == str(tiny_static.meta.context_size)
+        if "sherpa-onnx" not in p.parts:
+            assert ModelMeta.from_flat_strings(meta) == tiny_static.meta
+
+
+def test_executorch_program_methods_and_constants(tiny_bundles, tiny_static):
+    from executorch.runtime import Runtime
+
+    program = Runtime.get().load_program(str(tiny_bundles["executorch"] / "model.pte"))
+    assert {"encoder", "decoder_step", "joint"} <= set(program.method_names)
+    m = tiny_static.meta
+
+    def const(name):
+        return program.load_method(name).execute([])[0]
+
+    assert const("blank_id") == m.blank_id
+    assert const("vocab_size") == m.vocab_size
+    assert const("context_size") == m.context_size
+    assert const("chunk_input_frames") == m.chunk_input_frames
+    assert const("subnet_id") == m.subnet_id
+    shapes = [tuple(const(f"cache_{i}_shape").tolist()) for i in range(const("num_caches"))]
+    assert shapes == [c.shape for c in tiny_static.cache_specs(1)]
+
+
+def test_tflite_graphs_run_in_litert(tiny_bundles, tiny_static):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from todm.supernet.static import example_inputs
+
+    path = tiny_bundles["tflite"] / "joiner.tflite"
+    interp = Interpreter(model_path=str(path))
+    runner = interp.get_signature_runner()
+    rng = np.random.default_rng(0)
+    e, d = (rng.standard_normal((1, tiny_static.meta.joiner_dim)).astype(np.float32) for _ in range(2))
+    out = list(runner(args_0=e, args_1=d).values())[0]
+    with torch.no_grad():
+        ref = tiny_static.joiner(torch.from_numpy(e), torch.from_numpy(d)).numpy()
+    np.testing.assert_allclose(out, ref, atol=1e-4)
+    assert example_inputs(tiny_static, "joiner")[0].shape == e.shape
+
+
+def test_sherpa_onnx_transcribes_like_eager(tiny_bundles, tiny_static, tiny_corpus):
+    """sherpa-onnx, loading the bundle's files unchanged, says the same words as eager
+    greedy search (one symbol per frame, as sherpa-onnx's offline greedy search)."""
+    sherpa_onnx = pytest.importorskip("sherpa_onnx")
+    from todm.bundle import load_bundle
+    from todm.data.audio import load_audio
+    from todm.data.manifest import read_manifest
+
+    b = load_bundle(tiny_bundles["onnx"])
+    d = b.path / "sherpa-onnx"
+    rec = sherpa_onnx.OfflineRecognizer.from_transducer(
+        encoder=str(d / "encoder.onnx"), decoder=str(d / "decoder.onnx"), joiner=str(d / "joiner.onnx"),
+        tokens=str(b.path / "tokens.txt"), num_threads=1, sample_rate=16000, feature_dim=80,
+        decoding_method="greedy_search",
+    )  # fmt: skip
+    utts = read_manifest(tiny_corpus / "test.jsonl")[:6]
+    nonempty = 0
+    for u in utts:
+        x = load_audio(u.audio)
+        s = rec.create_stream()
+        s.accept_waveform(16000, x)
+        rec.decode_stream(s)
+        got = " ".join(s.result.text.split())
+        want = _eager_words(tiny_static, x, b.tokens, max_symbols=1)
+        assert got == want, u.id
+        nonempty += bool(want)
+    assert nonempty, "the trained tiny model said nothing on the test set"
+
+
+def test_tampered_file_is_refused(tiny_bundles, tmp_path):
+    from todm.bundle import load_bundle
+    from todm.errors import BundleError
+
+    b = shutil.copytree(tiny_bundles["onnx"], tmp_path / "b")
+    p = b / "decoder.onnx"
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    p.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="decoder.onnx"):
+        load_bundle(b)
+
+
+def test_unknown_version_is_refused(tiny_bundles, tmp_path):
+    from todm.bundle import load_bundle
+    from todm.errors import BundleError
+
+    b = shutil.copytree(tiny_bundles["onnx"], tmp_path / "b")
+    m = json.loads((b / "manifest.json").read_text())
+    m["schema_version"] = 99
+    (b / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(BundleError, match="version 99"):
+        load_bundle(b)
+
+
+def test_parity_failure_names_the_output(tiny_bundles, tiny_static, tiny_corpus):
+    """A model that differs from the bundle fails parity with the output and the numbers."""
+    import copy
+
+    from todm.errors import BundleError
+    from todm.export.parity import check_parity, raise_if_failed, read_parity_audio
+
+    other = copy.deepcopy(tiny_static)
+    with torch.no_grad():
+        next(other.joiner.parameters()).add_(0.05)
+    rep = check_parity(other, tiny_bundles["onnx"], read_parity_audio(tiny_corpus / "test.jsonl", 1), "fp32")
+    assert not rep.passed
+    assert any(p.startswith("logit: max |exported - eager|") for p in rep.problems), rep.problems
+    with pytest.raises(BundleError, match="parity check failed"):
+        raise_if_failed(rep, tiny_bundles["onnx"])
+
+
+def test_bad_arguments_are_refused(tiny_static, tmp_path):
+    from todm.errors import BundleError, ConfigError
+    from todm.export import export_bundle
+
+    toks = [f"t{i}" for i in range(tiny_static.meta.vocab_size)]
+    with pytest.raises(ConfigError, match="target 'coreml'"):
+        export_bundle(tiny_static, "coreml", tmp_path / "x", toks)
+    with pytest.raises(ConfigError, match="precision 'fp16'"):
+        export_bundle(tiny_static, "onnx", tmp_path / "x", toks, precision="fp16")
+    with pytest.raises(ConfigError, match="vocab_size"):
+        export_bundle(tiny_static, "onnx", tmp_path / "x", toks[:-1])
+    with pytest.raises(BundleError, match="no-delegate"):
+        export_bundle(tiny_static, "executorch", tmp_path / "x", toks, precision="int8", delegate=False)
+    assert not (tmp_path / "x").exists()
+    assert not [p for p in tmp_path.iterdir()], "a failed export left files behind"
+
+
+def test_cli_exports_a_checkpoint(tiny_experiment, tiny_corpus, tmp_path, capsys):
+    from todm.bundle import load_bundle
+    from todm.cli import main
+
+    out = tmp_path / "smallest"
+    rc = main(["export", "--checkpoint", str(tiny_experiment / "checkpoints" / "last.pt"),
+               "--subnet", "smallest", "--target", "onnx", "--parity-manifest",
+               str(tiny_corpus / "test.jsonl"), "--parity-utterances", "2", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    b = load_bundle(out)
+    assert b.manifest["parity"]["passed"] and b.manifest["parity"]["utterances"] == 2
+    assert "todm" in b.manifest["provenance"]["command"] or b.manifest["provenance"]["command"]
+    assert "parity passed" in capsys.readouterr().out
+    assert main(["export", "--checkpoint", "x.pt", "--subnet", "largest", "--target", "onnx",
+                 "--no-delegate", "--out", str(tmp_path / "y")]) == 2  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_int8_exports_run_and_report_word_agreement(tiny_static, tiny_experiment, tiny_corpus, tmp_path, fmt):
+    from todm.bundle import load_bundle, read_tokens
+    from todm.export import export_bundle
+
+    toks = read_tokens(tiny_experiment / "tokenizer" / "tokens.txt")
+    out = export_bundle(tiny_static, fmt, tmp_path / fmt, toks, precision="int8",
+                        parity_manifest=tiny_corpus / "test.jsonl", parity_utterances=6)  # fmt: skip
+    b = load_bundle(out)
+    parity = b.manifest["parity"]
+    assert b.precision == "int8" and parity["passed"], parity["problems"]
+    assert parity["words"] > 0 and parity["word_mismatches"] <= parity["words"]
+    fp32_bytes = sum(p.stat().st_size for p in Path(out).rglob("*") if p.suffix in (".onnx", ".pte", ".tflite"))
+    assert fp32_bytes > 0
