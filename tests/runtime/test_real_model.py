@@ -1,8 +1,8 @@
 """A really trained tiny supernet, exported, run by the torch-free runtime: its words equal
 eager PyTorch's on the same audio, for every backend and decoding mode.
 
-The bundles come from the suite's ``tiny_bundles`` fixture when the export stage provides
-it, else they are exported here from ``tiny_experiment``.
+The model is the suite's ``tiny_static`` (tests/conftest.py); the bundles come from its
+``tiny_bundles`` fixture when present, else they are exported here from ``tiny_static``.
 """
 
 from __future__ import annotations
@@ -18,13 +18,6 @@ torch = pytest.importorskip("torch")
 N_UTTS = 6
 EXPORTERS = {"onnx": "todm.export.onnx_export", "executorch": "todm.export.executorch_export",
              "tflite": "todm.export.tflite_export"}  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def tiny_static(tiny_experiment: Path):
-    from todm.supernet.slicing import slice_subnet
-
-    return slice_subnet(tiny_experiment / "checkpoints" / "last.pt", "largest")
 
 
 @pytest.fixture(scope="session")
