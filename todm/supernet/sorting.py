@@ -37,7 +37,7 @@ def _norm(m: nn.Module) -> Group:
 def _residual(model: Supernet) -> tuple[Group, Group]:
     """(tensors that produce or hold residual channels, tensors that read them)."""
     enc = model.encoder
-    write: Group = _lin_out(enc.subsampling.out) + _norm(enc.subsampling.norm)
+    write: Group = _lin_out(enc.subsampling.out)
     read: Group = [(model.ctc_head.proj.weight, 1), (model.joiner.enc_proj.weight, 1)]
     for layer in enc.layers:
         for ff in (layer.ff1, layer.ff2):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from todm.supernet.elastic import layer_norm, linear
+from todm.supernet.elastic import linear
 
 # (kernel, stride) of each Conv2d, applied to time and frequency alike.
 LAYERS: dict[int, tuple[tuple[int, int], ...]] = {
@@ -98,11 +98,8 @@ class Subsampling(nn.Module):
             raise ValueError(f"{num_bins} mel bins are too few for x{factor} subsampling")
         self.conv = nn.Sequential(*convs)
         self.out = linear(channels * freq, d_model, elastic)
-        # Without it the front end's output is ~10x smaller than the blocks' biases and
-        # the encoder starts out nearly constant over time, which RNN-T alone escapes slowly.
-        self.norm = layer_norm(d_model, elastic)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv(x.unsqueeze(1))  # [B, C, T', F']
         b, c, t, f = x.shape
-        return self.norm(self.out(x.transpose(1, 2).reshape(b, t, c * f)))
+        return self.out(x.transpose(1, 2).reshape(b, t, c * f))
