@@ -85,5 +85,17 @@ def run_demo(cfg: DemoConfig) -> dict:
     summary["bundles"] = {k: str(v) for k, v in bundles.items()}
     summary["export_seconds"] = round(time.perf_counter() - t0, 1)
 
+    t0 = _step("5. measure each bundle with the torch-free harness, against the local budget", cfg.quiet)
+    from todm.runtime.bench import bench
+    from todm.runtime.results import format_table
+
+    summary["bench"] = {}
+    for name, b in bundles.items():
+        res = bench(b, corpus / "test-unseen-voice.jsonl", device="local", runs=1, warmup=1,
+                    out=out / "results" / f"{name}.json")  # fmt: skip
+        print(f"-- {name}")
+        print(format_table(res))
+        summary["bench"][name] = str(out / "results" / f"{name}.json")
+
     (out / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
