@@ -82,6 +82,23 @@ def export_onnx(model, out_dir: Path, precision: str = "fp32") -> dict[str, Grap
     return specs
 
 
+class SherpaDecoderGraph(torch.nn.Module):
+    """The decoder as sherpa-onnx calls it: ``y [N, context_size]`` int64 -> ``[N, J]``.
+
+    sherpa-onnx (like icefall) starts each hypothesis with the context
+    ``[-1, ..., -1, blank]``; our models start from all-blank contexts, so ids below 0 are
+    read as blank. Without this, ONNX's Gather wraps -1 to the last token's embedding.
+    """
+
+    def __init__(self, model, blank_id: int) -> None:
+        super().__init__()
+        self.model = model
+        self.blank_id = blank_id
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        return self.model.decoder(torch.where(y < 0, torch.full_like(y, self.blank_id), y))
+
+
 def _export_sherpa(model, graphs: dict, out: Path, flat: dict[str, str], precision: str) -> None:
     """sherpa-onnx's offline transducer form: whole-utterance encoder with lengths."""
     from todm.supernet.static import example_inputs
@@ -91,7 +108,8 @@ def _export_sherpa(model, graphs: dict, out: Path, flat: dict[str, str], precisi
             ["x", "x_lens"], ["encoder_out", "encoder_out_lens"],
             {"x": {0: "N", 1: "T"}, "x_lens": {0: "N"}, "encoder_out": {0: "N", 1: "T_out"},
              "encoder_out_lens": {0: "N"}})  # fmt: skip
-    _export(graphs["decoder"], example_inputs(model, "decoder"), out / "decoder.onnx", ["y"],
+    _export(SherpaDecoderGraph(model, model.meta.blank_id).eval(), example_inputs(model, "decoder"),
+            out / "decoder.onnx", ["y"],
             ["decoder_out"], {"y": {0: "N"}, "decoder_out": {0: "N"}})  # fmt: skip
     _export(graphs["joiner"], example_inputs(model, "joiner"), out / "joiner.onnx",
             ["encoder_out", "decoder_out"], ["logit"],

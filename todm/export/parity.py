@@ -16,12 +16,17 @@ import torch
 
 from todm.errors import BundleError
 
-# Largest tolerated |exported - eager| per precision (log-mel input, unnormalized outputs).
-TOLERANCES = {"fp32": 1e-3, "int8": float("inf")}
+# Largest tolerated |exported - eager| per output and precision. fp32 graphs differ from
+# eager only by kernel summation order (~1e-6 measured); int8 weights move outputs by
+# ~1e-2, so int8 only guards against a broken quantization, and its word agreement is
+# reported rather than required.
+TOLERANCES = {"fp32": 1e-4, "int8": 0.5}
 
 
 @dataclass
 class ParityReport:
+    """Outcome of ``check_parity``: worst |diff| per output, word agreement, verdict."""
+
     precision: str
     max_abs_diff: dict[str, float] = field(default_factory=dict)
     utterances: int = 0
