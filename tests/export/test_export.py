@@ -8,6 +8,7 @@ tiny test set) was checked while exporting. int8 variants are slow-marked.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -108,8 +109,9 @@ def test_tflite_graphs_run_in_litert(tiny_bundles, tiny_static):
 
 
 def test_sherpa_onnx_transcribes_like_eager(tiny_bundles, tiny_static, tiny_corpus):
-    """sherpa-onnx, loading the bundle's files unchanged, says the same words as eager
-    greedy search (one symbol per frame, as sherpa-onnx's offline greedy search)."""
+    """sherpa-onnx, loading the bundle's files unchanged (its own front end and search),
+    says the same words as eager greedy search with one symbol per frame, as sherpa-onnx's
+    offline greedy search emits."""
     sherpa_onnx = pytest.importorskip("sherpa_onnx")
     from todm.bundle import load_bundle
     from todm.data.audio import load_audio
@@ -173,7 +175,9 @@ def test_parity_failure_names_the_output(tiny_bundles, tiny_static, tiny_corpus)
         next(other.joiner.parameters()).add_(0.05)
     rep = check_parity(other, tiny_bundles["onnx"], read_parity_audio(tiny_corpus / "test.jsonl", 1), "fp32")
     assert not rep.passed
-    assert any(p.startswith("logit: max |exported - eager|") for p in rep.problems), rep.problems
+    # The joiner's encoder projection is part of the encoder graph, so either may be named.
+    assert any(re.match(r"(encoder_out|logit): max \|exported - eager\| = \S+ > 0.0001 \(fp32\)", p)
+               for p in rep.problems), rep.problems  # fmt: skip
     with pytest.raises(BundleError, match="parity check failed"):
         raise_if_failed(rep, tiny_bundles["onnx"])
 

@@ -9,6 +9,7 @@ inputs and outputs as given; the offline encoder gets dynamic N and T axes.
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from pathlib import Path
 
@@ -82,6 +83,25 @@ def export_onnx(model, out_dir: Path, precision: str = "fp32") -> dict[str, Grap
     return specs
 
 
+class SherpaEncoderGraph(torch.nn.Module):
+    """The offline encoder on sherpa-onnx's fbank: ``x [N, T, 80]``, ``x_lens [N]`` ->
+    ``(encoder_out [N, T', J], encoder_out_lens [N])``.
+
+    sherpa-onnx hands kaldi-native-fbank samples in [-1, 1], while our front end scales
+    them by ``input_scale`` (32768) first, as Kaldi does. Every step before the log is
+    linear in the samples, so the two log-mel energies differ by ``2 ln(input_scale)``
+    per bin; adding it back makes sherpa's features ours.
+    """
+
+    def __init__(self, model, input_scale: float) -> None:
+        super().__init__()
+        self.model = model
+        self.offset = 2.0 * math.log(input_scale)
+
+    def forward(self, x: torch.Tensor, x_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.encode(x + self.offset, x_lens)
+
+
 class SherpaDecoderGraph(torch.nn.Module):
     """The decoder as sherpa-onnx calls it: ``y [N, context_size]`` int64 -> ``[N, J]``.
 
@@ -104,7 +124,8 @@ def _export_sherpa(model, graphs: dict, out: Path, flat: dict[str, str], precisi
     from todm.supernet.static import example_inputs
 
     out.mkdir(parents=True, exist_ok=True)
-    _export(graphs["offline_encoder"], example_inputs(model, "offline_encoder"), out / "encoder.onnx",
+    enc = SherpaEncoderGraph(model, model.meta.features.input_scale).eval()
+    _export(enc, example_inputs(model, "offline_encoder"), out / "encoder.onnx",
             ["x", "x_lens"], ["encoder_out", "encoder_out_lens"],
             {"x": {0: "N", 1: "T"}, "x_lens": {0: "N"}, "encoder_out": {0: "N", 1: "T_out"},
              "encoder_out_lens": {0: "N"}})  # fmt: skip
