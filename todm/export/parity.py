@@ -17,10 +17,10 @@ import torch
 from todm.errors import BundleError
 
 # Largest tolerated |exported - eager| per output and precision. fp32 graphs differ from
-# eager only by kernel summation order (~1e-6 measured); int8 weights move outputs by
-# ~1e-2, so int8 only guards against a broken quantization, and its word agreement is
-# reported rather than required.
-TOLERANCES = {"fp32": 1e-4, "int8": 0.5}
+# eager only by kernel summation order (~1e-6 measured); int8 weights move the tiny
+# model's log-probs by up to ~0.6 (onnxruntime, d_model 64), so int8 only guards against
+# a broken quantization (errors of 10+), and its word agreement is reported, not required.
+TOLERANCES = {"fp32": 1e-4, "int8": 2.0}
 
 
 @dataclass
