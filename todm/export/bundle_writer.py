@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import platform
 import shutil
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from todm import __version__
-from todm.bundle import FORMATS, write_manifest, write_tokens
+from todm.bundle import FORMATS, sha256_file, write_manifest, write_tokens
 from todm.errors import ConfigError
 
 PRECISIONS = ("fp32", "int8")
@@ -30,14 +29,6 @@ def _versions() -> dict[str, str]:
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
     return out
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def export_bundle(
@@ -105,7 +96,7 @@ def export_bundle(
                 "versions": _versions(),
                 "command": " ".join(sys.argv),
                 "source": str(source) if source else None,
-                "source_sha256": _sha256(Path(source)) if source and Path(source).is_file() else None,
+                "source_sha256": sha256_file(Path(source)) if source and Path(source).is_file() else None,
             },
             "parity": None,
         }
