@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.supernet.helpers import strong_position_bias
 from todm.errors import ConfigError
 from todm.supernet.model import Supernet, tiny_config
 from todm.supernet.slicing import slice_subnet
@@ -16,19 +17,12 @@ from todm.supernet.static import StaticModel
 torch.set_num_threads(1)
 
 
-def _strong_position_bias(net: Supernet) -> None:
-    """Make the (small at init) relative-position biases matter, so errors in them show."""
-    with torch.no_grad():
-        for name, p in net.named_parameters():
-            if name.endswith("pos_bias"):
-                p.normal_()
-
 
 @pytest.mark.parametrize("encoder", ["conformer", "ssm"])
 def test_sliced_model_equals_supernet_for_sampled_specs(encoder: str) -> None:
     torch.manual_seed(0)
     net = Supernet(tiny_config(encoder=encoder)).eval()
-    _strong_position_bias(net)
+    strong_position_bias(net)
     net.set_feature_stats(torch.randn(80), torch.rand(80) + 0.5)
     feats, lens = torch.randn(2, 53, 80), torch.tensor([53, 31])
     tokens = torch.randint(1, 20, (2, 4))

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.supernet.helpers import strong_position_bias
 from todm.supernet.model import Supernet, tiny_config
 from todm.supernet.slicing import slice_subnet
 from todm.supernet.static import StaticModel
@@ -18,13 +19,6 @@ from todm.supernet.subsampling import (
 
 torch.set_num_threads(1)
 
-
-def _strong_position_bias(net: Supernet) -> None:
-    """Make the (small at init) relative-position biases matter, so errors in them show."""
-    with torch.no_grad():
-        for name, p in net.named_parameters():
-            if name.endswith("pos_bias"):
-                p.normal_()
 
 
 def stream(model: StaticModel, feats: torch.Tensor, ctc: bool = False) -> torch.Tensor:
@@ -87,7 +81,7 @@ def test_streaming_equals_encode(encoder: str, factor: int) -> None:
     torch.manual_seed(0)
     net = Supernet(tiny_config(encoder=encoder, subsampling=factor)).eval()
     net.set_feature_stats(torch.randn(80), torch.rand(80) + 0.5)
-    _strong_position_bias(net)
+    strong_position_bias(net)
     static = slice_subnet(net, "L3-D24-F48_32_64-H2_4_1")
     # lengths: shorter than one chunk, exactly chunk-aligned, and a final partial chunk
     shift, cin = static.meta.chunk_shift_frames, static.meta.chunk_input_frames

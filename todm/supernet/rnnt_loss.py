@@ -33,6 +33,47 @@ def _torchaudio_rnnt_loss():  # pragma: no cover - torchaudio is absent on this 
 _TA_LOSS = _torchaudio_rnnt_loss()
 
 
+def alpha_recursion(
+    blank_lp: torch.Tensor, emit_lp: torch.Tensor, logit_lens: torch.Tensor, target_lens: torch.Tensor
+) -> torch.Tensor:
+    """Per-utterance loss from the two log-probabilities each lattice node reads.
+
+    Args:
+        blank_lp: [B, T, U+1] log-probability of blank at every node.
+        emit_lp: [B, T, U] log-probability of the next label at every node below the top row.
+        logit_lens: [B] valid frames; target_lens: [B] valid labels.
+
+    Returns:
+        [B] negative log-likelihoods.
+    """
+    bsz, t_max, u1 = blank_lp.shape
+    # E[u] = sum_{j<u} emit[t, j]
+    cum_emit = torch.cat([blank_lp.new_zeros(bsz, t_max, 1), torch.cumsum(emit_lp, dim=2)], dim=2)
+    a = torch.full((bsz, u1), _NEG_INF, dtype=blank_lp.dtype, device=blank_lp.device)
+    a[:, 0] = 0.0
+    alphas = []
+    for t in range(t_max):
+        e = cum_emit[:, t]
+        alpha_t = e + torch.logcumsumexp(a - e, dim=1)
+        alphas.append(alpha_t)
+        a = alpha_t + blank_lp[:, t]
+    alpha = torch.stack(alphas, dim=1)  # [B, T, U+1]
+    b = torch.arange(bsz, device=blank_lp.device)
+    t_last, u_last = (logit_lens - 1).long(), target_lens.long()
+    return -(alpha[b, t_last, u_last] + blank_lp[b, t_last, u_last])
+
+
+def reduce_losses(losses: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Apply "mean" (over utterances), "sum" or "none" to [B] losses."""
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "none":
+        return losses
+    raise ValueError(f"reduction {reduction!r} is not one of mean, sum, none")
+
+
 def rnnt_loss_reference(
     log_probs: torch.Tensor, targets: torch.Tensor, logit_lens: torch.Tensor,
     target_lens: torch.Tensor, blank: int = 0,
@@ -54,22 +95,7 @@ def rnnt_loss_reference(
         emit_lp = torch.gather(log_probs[:, :, :-1, :], 3, idx).squeeze(3)  # [B, T, U]
     else:
         emit_lp = log_probs.new_zeros(bsz, t_max, 0)
-    # E[u] = sum_{j<u} emit[t, j]
-    zeros = log_probs.new_zeros(bsz, t_max, 1)
-    cum_emit = torch.cat([zeros, torch.cumsum(emit_lp, dim=2)], dim=2)  # [B, T, U+1]
-    a = torch.full((bsz, u1), _NEG_INF, dtype=log_probs.dtype, device=log_probs.device)
-    a[:, 0] = 0.0
-    alphas = []
-    for t in range(t_max):
-        e = cum_emit[:, t]
-        alpha_t = e + torch.logcumsumexp(a - e, dim=1)
-        alphas.append(alpha_t)
-        a = alpha_t + blank_lp[:, t]
-    alpha = torch.stack(alphas, dim=1)  # [B, T, U+1]
-    b = torch.arange(bsz, device=log_probs.device)
-    t_last = (logit_lens - 1).long()
-    u_last = target_lens.long()
-    return -(alpha[b, t_last, u_last] + blank_lp[b, t_last, u_last])
+    return alpha_recursion(blank_lp, emit_lp, logit_lens, target_lens)
 
 
 def rnnt_loss(
@@ -102,8 +128,4 @@ def rnnt_loss(
         from todm.supernet.rnnt_loss_lean import rnnt_loss_lean
 
         losses = rnnt_loss_lean(logits, targets, logit_lens, target_lens, blank, reduction="none")
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    return losses
+    return reduce_losses(losses, reduction)

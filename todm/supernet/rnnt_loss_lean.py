@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-_NEG_INF = float("-inf")
+from todm.supernet.rnnt_loss import alpha_recursion, reduce_losses
 
 
 class _PickLogProbs(torch.autograd.Function):
@@ -69,23 +69,7 @@ def rnnt_loss_lean(
     picked = _PickLogProbs.apply(x, idx[:, None].expand(bsz, t_max, u1, 2))  # [B, T, U+1, 2]
     blank_lp = picked[..., 0]
     emit_lp = picked[:, :, :-1, 1]  # [B, T, U]
-    # alpha[t, u] = logaddexp(alpha[t-1, u] + blank[t-1, u], alpha[t, u-1] + emit[t, u-1]):
-    # linear along u, so one logcumsumexp per frame solves it (see rnnt_loss.py).
-    cum_emit = torch.cat([x.new_zeros(bsz, t_max, 1), torch.cumsum(emit_lp, dim=2)], dim=2)
-    a = torch.full((bsz, u1), _NEG_INF, dtype=x.dtype, device=x.device)
-    a[:, 0] = 0.0
-    alphas = []
-    for t in range(t_max):
-        e = cum_emit[:, t]
-        alpha_t = e + torch.logcumsumexp(a - e, dim=1)
-        alphas.append(alpha_t)
-        a = alpha_t + blank_lp[:, t]
-    alpha = torch.stack(alphas, dim=1)
-    b = torch.arange(bsz, device=x.device)
-    t_last, u_last = (logit_lens - 1).long(), target_lens.long()
-    losses = -(alpha[b, t_last, u_last] + blank_lp[b, t_last, u_last])
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    return losses
+    # alpha[t, u] = logaddexp(alpha[t-1, u] + blank[t-1, u], alpha[t, u-1] + emit[t, u-1]),
+    # solved as in rnnt_loss.py.
+    losses = alpha_recursion(blank_lp, emit_lp, logit_lens, target_lens)
+    return reduce_losses(losses, reduction)
