@@ -23,12 +23,12 @@ import json
 import platform
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from todm.supernet.checkpoint import read_checkpoint
 from todm.supernet.evaluate import evaluate
 from todm.supernet.model import Supernet
 from todm.supernet.space import SearchSpace, SubnetSpec
@@ -54,10 +54,29 @@ def spread_subnets(space: SearchSpace, n: int) -> list[SubnetSpec]:
     return specs
 
 
-def timed_train(cfg: TrainConfig, quiet: bool) -> tuple[Path, float]:
-    start = time.perf_counter()
-    exp = train(cfg, resume=True, quiet=quiet)
-    return exp, time.perf_counter() - start
+def trained(cfg: TrainConfig, quiet: bool, run_training: bool) -> dict[str, Any]:
+    """Train (resuming what is there) and read the run's cost back from its checkpoint.
+
+    The cost is what training recorded, summed over every resume: wall seconds and CPU
+    seconds of the training process. CPU seconds are the fair measure when runs share a
+    machine with other work, as they do when two runs go side by side on two cores.
+    """
+    exp = Path(cfg.exp_dir)
+    if run_training:
+        exp = train(cfg, resume=True, quiet=quiet)
+    last = exp / "checkpoints" / "last.pt"
+    if not last.is_file():
+        raise SystemExit(f"{last}: not trained yet (run this part first)")
+    rec = read_checkpoint(last)
+    if int(rec["position"]["step"]) < cfg.max_steps and int(rec["position"]["epoch"]) < cfg.max_epochs:
+        raise SystemExit(f"{last}: stopped at step {rec['position']['step']} of {cfg.max_steps}; resume it")
+    cost = rec.get("cost", {})
+    return {"exp": str(exp), "train_seconds": round(float(cost.get("wall_seconds", 0.0)), 1),
+            "train_cpu_seconds": round(float(cost.get("cpu_seconds", 0.0)), 1)}  # fmt: skip
+
+
+def result_ratio(runs: list[dict[str, Any]]) -> float:
+    return runs[0]["train_cpu_seconds"] / max(sum(r["train_cpu_seconds"] for r in runs[1:]), 1e-9)
 
 
 def main() -> None:
@@ -75,6 +94,9 @@ def main() -> None:
                     help="tiny digits corpus + configs/tiny-digits.yaml (a CPU smoke version)")  # fmt: skip
     ap.add_argument("--record", action="store_true", help="copy results beside this script")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--part", default="all", choices=["all", "supernet", "individual", "report"],
+                    help="train only the supernet or only the individual models (two processes side "
+                    "by side), or only evaluate and report runs already trained")  # fmt: skip
     args = ap.parse_args()
 
     if args.reduced:
@@ -91,17 +113,23 @@ def main() -> None:
 
     runs: list[dict[str, Any]] = []
     sup_cfg = TrainConfig.from_yaml_file(args.config, [*overrides, f"exp_dir={args.out / 'supernet'}"])
-    sup_exp, sup_sec = timed_train(sup_cfg, args.quiet)
-    runs.append({"name": "supernet", "exp": str(sup_exp), "train_seconds": round(sup_sec, 1),
-                 "subnets": [s.id for s in subnets]})  # fmt: skip
-    for spec in subnets:
-        cfg = TrainConfig.from_yaml_file(
+    if args.part in ("all", "supernet"):
+        trained(sup_cfg, args.quiet, True)
+    ind_cfgs = [
+        TrainConfig.from_yaml_file(
             args.config,
             [*overrides, f"exp_dir={args.out / ('individual-' + spec.id)}", f"recipe.baseline_subnet={spec.id}"],
         )
-        exp, sec = timed_train(cfg, args.quiet)
-        runs.append({"name": f"individual {spec.id}", "exp": str(exp), "train_seconds": round(sec, 1),
-                     "subnets": [spec.id]})  # fmt: skip
+        for spec in subnets
+    ]
+    if args.part in ("all", "individual"):
+        for cfg in ind_cfgs:
+            trained(cfg, args.quiet, True)
+    if args.part in ("supernet", "individual"):
+        return
+    runs.append({"name": "supernet", **trained(sup_cfg, args.quiet, False), "subnets": [s.id for s in subnets]})
+    for spec, cfg in zip(subnets, ind_cfgs):
+        runs.append({"name": f"individual {spec.id}", **trained(cfg, args.quiet, False), "subnets": [spec.id]})
 
     rows = []
     for spec in subnets:
@@ -115,6 +143,7 @@ def main() -> None:
         rows.append(row)
 
     individual_total = sum(r["train_seconds"] for r in runs[1:])
+    individual_cpu = sum(r["train_cpu_seconds"] for r in runs[1:])
     result = {
         "command": "python benchmarks/supernet_vs_individual/run.py " + " ".join(sys.argv[1:]),
         "reduced": args.reduced,
@@ -126,13 +155,17 @@ def main() -> None:
         f"{'cuda' if torch.cuda.is_available() else 'cpu'}",
         "supernet_train_seconds": runs[0]["train_seconds"],
         "individual_train_seconds_total": round(individual_total, 1),
+        "supernet_train_cpu_seconds": runs[0]["train_cpu_seconds"],
+        "individual_train_cpu_seconds_total": round(individual_cpu, 1),
+        "cost_ratio_cpu": round(runs[0]["train_cpu_seconds"] / max(individual_cpu, 1e-9), 3),
         "runs": runs,
         "rows": rows,
     }
     lines = [
-        f"Supernet trained once in {runs[0]['train_seconds']:.0f} s; the {len(subnets)} subnets "
-        f"trained individually took {individual_total:.0f} s in total ({base.max_steps} steps each, "
-        f"{args.method} decoding).",
+        f"Supernet trained once in {runs[0]['train_cpu_seconds']:.0f} CPU s ({runs[0]['train_seconds']:.0f} s "
+        f"wall); the {len(subnets)} subnets trained individually took {individual_cpu:.0f} CPU s "
+        f"({individual_total:.0f} s wall) in total: a cost ratio of {result_ratio(runs):.2f} "
+        f"({base.max_steps} steps each, {args.method} decoding).",
         "",
         "| subnet | params | WER test: supernet | WER test: individual "
         "| WER unseen voice: supernet | WER unseen voice: individual |",

@@ -3,6 +3,8 @@ predictor/joiner functions, fed whole or in chunks."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -60,13 +62,15 @@ def test_greedy_matches_reference(seed, chunk):
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("beam", [1, 2, 4])
-def test_modified_beam_search_matches_reference(seed, beam):
+@pytest.mark.parametrize("max_symbols", [1, 3])
+def test_modified_beam_search_matches_reference(seed, beam, max_symbols):
     enc, dn, jn, dt, jt = _model(seed, blank_bias=1.0)
-    want = ref.modified_beam_search(torch.from_numpy(enc), dt, jt, 0, CTX, beam=beam)
-    got = _feed(ModifiedBeamSearch(dn, jn, 0, CTX, beam=beam), enc, 5)
+    want = ref.modified_beam_search(torch.from_numpy(enc), dt, jt, 0, CTX, beam=beam,
+                                    max_symbols_per_frame=max_symbols)  # fmt: skip
+    got = _feed(ModifiedBeamSearch(dn, jn, 0, CTX, beam=beam, max_symbols_per_frame=max_symbols), enc, 5)
     assert got.tokens == want
-    # one symbol per frame at most
-    assert len(set(got.frames)) == len(got.frames)
+    assert len(got.frames) == len(got.tokens)
+    assert max(Counter(got.frames).values(), default=0) <= max_symbols
 
 
 def test_beam_search_is_not_worse_than_greedy_in_score():

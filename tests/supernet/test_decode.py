@@ -76,7 +76,33 @@ def test_beam_one_equals_one_symbol_greedy() -> None:
     for _ in range(5):
         m = TableTransducer(2.0 * torch.randn(6, V, V, generator=g))
         greedy = greedy_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, max_symbols_per_frame=1)
+        assert modified_beam_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, beam=1, max_symbols_per_frame=1) == greedy
+
+
+def test_beam_one_equals_greedy_with_several_symbols_per_frame() -> None:
+    g = torch.Generator().manual_seed(2)
+    emitted_twice = 0
+    for _ in range(8):
+        # tokens favoured over blank: the greedy path emits several symbols on some frames
+        logits = 2.0 * torch.randn(6, V, V, generator=g)
+        logits[:, :, BLANK] -= 1.0
+        m = TableTransducer(logits)
+        greedy = greedy_search(m.enc(), m.decoder, m.joiner, BLANK, CTX)
+        emitted_twice += len(greedy) > 6
         assert modified_beam_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, beam=1) == greedy
+    assert emitted_twice > 0
+
+
+def test_beam_keeps_several_symbols_on_one_frame() -> None:
+    logits = torch.full((3, V, V), -5.0)
+    logits[:, :, BLANK] = 0.0
+    logits[0, BLANK, 2] = 5.0  # frame 0: 2 then 3; frame 2: 4
+    logits[0, 2, 3] = 5.0
+    logits[2, 3, 4] = 5.0
+    logits[2, 2, 4] = 5.0
+    m = TableTransducer(logits)
+    assert modified_beam_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, beam=4) == [2, 3, 4]
+    assert modified_beam_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, beam=4, max_symbols_per_frame=1) == [2, 4]
 
 
 def test_wide_beam_finds_the_most_probable_sequence() -> None:
@@ -92,7 +118,43 @@ def test_wide_beam_finds_the_most_probable_sequence() -> None:
                     best, best_lp = list(seq), lp
         # With hyps merged by token sequence and a beam wider than all of them, the
         # search is exact.
-        got = modified_beam_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, beam=V**t_len)
+        got = modified_beam_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, beam=V**t_len, max_symbols_per_frame=1)
+        assert got == best
+
+
+def _multi_symbol_logprob(m: TableTransducer, tokens: list[int], max_per_frame: int) -> float:
+    """log P(tokens) when a frame may carry up to ``max_per_frame`` tokens; a frame ends with a
+    blank, except one that carries the maximum, which ends without one (the search's rule)."""
+    lp = torch.log_softmax(m.logits, -1)
+    t_len, total = lp.shape[0], -math.inf
+    for counts in itertools.product(range(max_per_frame + 1), repeat=t_len):
+        if sum(counts) != len(tokens):
+            continue
+        s, last, k = 0.0, BLANK, 0
+        for t, c in enumerate(counts):
+            for _ in range(c):
+                s += float(lp[t, last, tokens[k]])
+                last = tokens[k]
+                k += 1
+            if c < max_per_frame:
+                s += float(lp[t, last, BLANK])
+        total = s if total == -math.inf else max(total, s) + math.log1p(math.exp(-abs(total - s)))
+    return total
+
+
+def test_wide_beam_with_several_symbols_per_frame_is_exact() -> None:
+    g = torch.Generator().manual_seed(3)
+    t_len, per_frame = 3, 2
+    for _ in range(3):
+        m = TableTransducer(1.5 * torch.randn(t_len, V, V, generator=g))
+        best, best_lp = None, -math.inf
+        for n in range(t_len * per_frame + 1):
+            for seq in itertools.product(range(1, V), repeat=n):
+                lp = _multi_symbol_logprob(m, list(seq), per_frame)
+                if lp > best_lp:
+                    best, best_lp = list(seq), lp
+        got = modified_beam_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, beam=10**6,
+                                   max_symbols_per_frame=per_frame)  # fmt: skip
         assert got == best
 
 
@@ -105,7 +167,7 @@ def test_beam_beats_greedy_where_greedy_commits_early() -> None:
     logits[1, 1] = torch.log(torch.tensor([0.999, 1e-6, 1e-6, 1e-6, 1e-6]))
     m = TableTransducer(logits)
     greedy = greedy_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, max_symbols_per_frame=1)
-    beam = modified_beam_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, beam=4)
+    beam = modified_beam_search(m.enc(), m.decoder, m.joiner, BLANK, CTX, beam=4, max_symbols_per_frame=1)
     assert greedy == []
     assert beam == [1]
     assert m.seq_logprob(beam) > m.seq_logprob(greedy)

@@ -68,7 +68,8 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_corpus: Path, tmp_path
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == -9, proc.stderr[-3000:]
     last = killed / "checkpoints" / "last.pt"
-    assert read_checkpoint(last)["position"]["step"] == CKPT_EVERY  # the kill came later
+    at_kill = read_checkpoint(last)
+    assert at_kill["position"]["step"] == CKPT_EVERY  # the kill came later
 
     resumed = train(_config(tiny_corpus, killed), resume=True, quiet=True)
 
@@ -84,6 +85,9 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_corpus: Path, tmp_path
             if isinstance(value, torch.Tensor):
                 torch.testing.assert_close(b["optimizer"]["state"][pid][key], value, rtol=0, atol=1e-6)
     torch.testing.assert_close(b["rng"]["torch"], a["rng"]["torch"], rtol=0, atol=0)
+    # The training cost carries over the kill: the resumed run adds to what was spent.
+    for key in ("wall_seconds", "cpu_seconds"):
+        assert 0 < at_kill["cost"][key] < b["cost"][key]
 
 
 def test_resume_without_checkpoint_starts_fresh(tiny_corpus: Path, tmp_path: Path) -> None:

@@ -3,10 +3,10 @@
 Each search is a small state machine fed encoder frames chunk by chunk (``advance``), so
 the same code serves streaming (partial results after every chunk) and whole utterances.
 They reproduce ``todm.supernet.decode`` (the eager PyTorch reference): RNN-T greedy emits
-up to ``max_symbols_per_frame`` tokens per frame; modified beam search (icefall's
-``modified_beam_search``) emits at most one token per frame, keeps the ``beam`` best
-hypotheses over (hypothesis, token) pairs and merges hypotheses with the same tokens by
-adding their probabilities.
+up to ``max_symbols_per_frame`` tokens per frame; modified beam search keeps the ``beam``
+best hypotheses over (hypothesis, token) pairs, merges hypotheses with the same tokens by
+adding their probabilities, and emits up to ``max_symbols_per_frame`` tokens per frame
+too (1 gives icefall's ``modified_beam_search``).
 
 Shapes: C encoder frames in a chunk, J joiner width, V vocabulary, H hypotheses.
 """
@@ -88,47 +88,61 @@ class TransducerGreedy:
 
 
 class ModifiedBeamSearch:
-    """RNN-T beam search, one token per frame at most, hypotheses merged by token sequence."""
+    """RNN-T beam search, hypotheses merged by token sequence; up to N tokens per frame.
+
+    Each frame runs up to ``max_symbols_per_frame`` rounds: the hypotheses still open at
+    the frame are extended by every token, and of those extensions and the hypotheses
+    already closed at the frame the ``beam`` best survive; a blank closes a hypothesis, a
+    token keeps it open, and the last round closes it anyway. ``max_symbols_per_frame=1``
+    is icefall's one-token-per-frame search; ``beam=1`` is exactly the greedy search.
+    """
 
     def __init__(self, decoder: DecoderFn, joiner: JoinerFn, blank: int, context_size: int,
-                 beam: int = 4) -> None:  # fmt: skip
-        if beam < 1:
-            raise ValueError(f"beam must be >= 1, got {beam}")
+                 beam: int = 4, max_symbols_per_frame: int = 3) -> None:  # fmt: skip
+        if beam < 1 or max_symbols_per_frame < 1:
+            raise ValueError(f"beam and max_symbols_per_frame must be >= 1, got {beam}, {max_symbols_per_frame}")
         self.decoder, self.joiner = decoder, joiner
         self.blank, self.context_size, self.beam = blank, context_size, beam
+        self.max_symbols = max_symbols_per_frame
         # key: the full token sequence with its blank prefix, as the reference keys it
         self.hyps: dict[tuple[int, ...], Hypothesis] = {(blank,) * context_size: Hypothesis([], [])}
 
     def advance(self, enc: np.ndarray, frame_offset: int) -> None:
         """Feed encoder frames ``enc [C, J]`` starting at encoder frame ``frame_offset``."""
         for t in range(enc.shape[0]):
-            keys = list(self.hyps)
-            ctx = np.array([k[-self.context_size :] for k in keys], dtype=np.int64)
-            dec = self.decoder(ctx)  # [H, J]
-            frame = np.repeat(enc[t : t + 1], len(keys), axis=0)
-            logp = log_softmax(self.joiner(frame, dec))  # [H, V]
-            scores = np.array([self.hyps[k].log_prob for k in keys])[:, None] + logp
-            flat = scores.reshape(-1)
-            k = min(self.beam, flat.size)
-            top = np.argpartition(-flat, k - 1)[:k]
-            top = top[np.argsort(-flat[top], kind="stable")]
-            vocab = logp.shape[1]
-            new: dict[tuple[int, ...], Hypothesis] = {}
-            for idx in top.tolist():
-                h, tok = divmod(idx, vocab)
-                old = self.hyps[keys[h]]
-                s = float(flat[idx])
-                if tok == self.blank:
-                    key, hyp = keys[h], Hypothesis(old.tokens, old.frames, s)
-                else:
-                    key = keys[h] + (tok,)
-                    hyp = Hypothesis(old.tokens + [tok], old.frames + [frame_offset + t], s)
-                if key in new:
-                    # Two paths to the same tokens: their probabilities add.
-                    new[key].log_prob = float(np.logaddexp(new[key].log_prob, s))
-                else:
-                    new[key] = hyp
-            self.hyps = new
+            open_, closed = self.hyps, {}
+            for r in range(self.max_symbols):
+                if not open_:
+                    break
+                keys = list(open_)
+                ctx = np.array([k[-self.context_size :] for k in keys], dtype=np.int64)
+                frame = np.repeat(enc[t : t + 1], len(keys), axis=0)
+                logp = log_softmax(self.joiner(frame, self.decoder(ctx)))  # [H, V]
+                flat = (np.array([open_[k].log_prob for k in keys])[:, None] + logp).reshape(-1)
+                k = min(self.beam, flat.size)
+                top = np.argpartition(-flat, k - 1)[:k]
+                top = top[np.argsort(-flat[top], kind="stable")]
+                vocab = logp.shape[1]
+                # (score, closes, key, hypothesis); those closed in earlier rounds compete too
+                cands = [(h.log_prob, True, key, h) for key, h in closed.items()]
+                for idx in top.tolist():
+                    h, tok = divmod(idx, vocab)
+                    old, s = open_[keys[h]], float(flat[idx])
+                    if tok == self.blank:
+                        cands.append((s, True, keys[h], Hypothesis(old.tokens, old.frames, s)))
+                    else:
+                        hyp = Hypothesis(old.tokens + [tok], old.frames + [frame_offset + t], s)
+                        cands.append((s, r == self.max_symbols - 1, keys[h] + (tok,), hyp))
+                cands.sort(key=lambda c: -c[0])
+                open_, closed = {}, {}
+                for s, closes, key, hyp in cands[: self.beam]:
+                    pool = closed if closes else open_
+                    if key in pool:
+                        # Two paths to the same tokens in the same state: probabilities add.
+                        pool[key].log_prob = float(np.logaddexp(pool[key].log_prob, s))
+                    else:
+                        pool[key] = Hypothesis(hyp.tokens, hyp.frames, s)
+            self.hyps = closed
 
     def best(self) -> Hypothesis:
         return max(self.hyps.values(), key=lambda h: h.log_prob)

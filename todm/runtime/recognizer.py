@@ -152,7 +152,8 @@ class Recognizer:
         if self.decoding == "ctc":
             return CTCGreedy(m.blank_id)
         if self.decoding == "beam":
-            return ModifiedBeamSearch(self._decoder, self._joiner, m.blank_id, m.context_size, self.beam)
+            return ModifiedBeamSearch(self._decoder, self._joiner, m.blank_id, m.context_size, self.beam,
+                                      self.max_symbols)  # fmt: skip
         return TransducerGreedy(self._decoder, self._joiner, m.blank_id, m.context_size, self.max_symbols)
 
     # sherpa-onnx-shaped API -------------------------------------------------------------------

@@ -37,25 +37,49 @@ def greedy_search(
 
 @torch.no_grad()
 def modified_beam_search(
-    enc: torch.Tensor, decoder: Decoder, joiner: Joiner, blank: int, context_size: int, beam: int = 4
-) -> list[int]:
-    """RNN-T beam search with at most one symbol per frame; hyps merged by token sequence."""
+    enc: torch.Tensor, decoder: Decoder, joiner: Joiner, blank: int, context_size: int, beam: int = 4,
+    max_symbols_per_frame: int = 3,
+) -> list[int]:  # fmt: skip
+    """RNN-T beam search; hypotheses with the same tokens are merged by adding probabilities.
+
+    Each frame runs up to ``max_symbols_per_frame`` rounds. A round extends every hypothesis
+    still open at this frame by every token; of those extensions and the hypotheses already
+    closed at this frame, the ``beam`` best survive. A blank closes a hypothesis for the
+    frame; a token keeps it open for the next round, and the last round closes it anyway.
+    With ``max_symbols_per_frame=1`` this is icefall's modified beam search (one token per
+    frame); with ``beam=1`` it is exactly :func:`greedy_search`, which models trained
+    without a one-symbol constraint need: they emit several tokens on one frame.
+    """
+    if beam < 1 or max_symbols_per_frame < 1:
+        raise ValueError(f"beam and max_symbols_per_frame must be >= 1, got {beam}, {max_symbols_per_frame}")
     hyps: dict[tuple[int, ...], float] = {(blank,) * context_size: 0.0}
     for t in range(enc.shape[0]):
-        keys = list(hyps)
-        ctx = torch.tensor([list(k[-context_size:]) for k in keys])
-        dec = decoder(ctx)  # [H, J]
-        logp = torch.log_softmax(joiner(enc[t : t + 1].expand(len(keys), -1), dec), -1)  # [H, V]
-        scores = torch.tensor([hyps[k] for k in keys])[:, None] + logp
-        top = torch.topk(scores.reshape(-1), min(beam, scores.numel()))
-        new: dict[tuple[int, ...], float] = {}
-        vocab = logp.shape[1]
-        for s, flat in zip(top.values.tolist(), top.indices.tolist()):
-            h, tok = divmod(flat, vocab)
-            key = keys[h] if tok == blank else keys[h] + (tok,)
-            # Two paths to the same tokens: add their probabilities.
-            new[key] = float(torch.logaddexp(torch.tensor(new[key]), torch.tensor(s))) if key in new else s
-        hyps = new
+        open_: dict[tuple[int, ...], float] = hyps
+        closed: dict[tuple[int, ...], float] = {}
+        for r in range(max_symbols_per_frame):
+            if not open_:
+                break
+            keys = list(open_)
+            ctx = torch.tensor([list(k[-context_size:]) for k in keys])
+            logp = torch.log_softmax(joiner(enc[t : t + 1].expand(len(keys), -1), decoder(ctx)), -1)  # [H, V]
+            scores = (torch.tensor([open_[k] for k in keys])[:, None] + logp).reshape(-1)
+            vocab = logp.shape[1]
+            # candidates: (score, closes, key); closed ones from earlier rounds compete too
+            cands = [(s, True, k) for k, s in closed.items()]
+            top = torch.topk(scores, min(beam, scores.numel()))
+            for s, flat in zip(top.values.tolist(), top.indices.tolist()):
+                h, tok = divmod(flat, vocab)
+                last = r == max_symbols_per_frame - 1
+                cands.append((s, True, keys[h]) if tok == blank else (s, last, keys[h] + (tok,)))
+            cands.sort(key=lambda c: -c[0])
+            closed_next: dict[tuple[int, ...], float] = {}
+            open_next: dict[tuple[int, ...], float] = {}
+            for s, closes, key in cands[:beam]:
+                pool = closed_next if closes else open_next
+                # Two paths to the same tokens in the same state: add their probabilities.
+                pool[key] = float(torch.logaddexp(torch.tensor(pool[key]), torch.tensor(s))) if key in pool else s
+            closed, open_ = closed_next, open_next
+        hyps = closed
     best = max(hyps, key=lambda k: hyps[k])
     return list(best[context_size:])
 

@@ -197,6 +197,9 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
     data = SpeechBatches(Path(cfg.data.train_manifest), tok, cfg.data.max_batch_seconds, cfg.seed,
                          tuple(cfg.data.speed_factors), max_utts=cfg.data.max_train_utts)  # fmt: skip
     step, epoch, start = 0, 0, 0
+    # Training cost, summed over every resume: benchmarks compare runs by it, and a
+    # killed run must not lose the seconds it already spent.
+    cost = {"wall_seconds": 0.0, "cpu_seconds": 0.0}
     last = exp / "checkpoints" / "last.pt"
     if resume and last.is_file():
         rec = read_checkpoint(last)
@@ -204,12 +207,17 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
         opt.load_state_dict(rec["optimizer"])
         sched.load_state_dict(rec["scheduler"])
         step, epoch, start = (int(rec["position"][k]) for k in ("step", "epoch", "batch"))
+        cost.update({k: float(v) for k, v in rec.get("cost", {}).items() if k in cost})
         torch.set_rng_state(rec["rng"]["torch"])
         if device.type == "cuda" and "cuda" in rec["rng"]:
             torch.cuda.set_rng_state(rec["rng"]["cuda"])
     dropout = DropoutRule(model, cfg.recipe.dropout_min, cfg.recipe.dropout_max)
     fill = torch.from_numpy(stats.mean).to(device)
     amp = cfg.amp and device.type == "cuda"
+
+    def spent() -> dict[str, float]:
+        return {"wall_seconds": cost["wall_seconds"] + time.perf_counter() - t0,
+                "cpu_seconds": cost["cpu_seconds"] + time.process_time() - c0}  # fmt: skip
 
     def checkpoint(epoch_: int, batch_: int) -> None:
         if rank != 0:
@@ -221,6 +229,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
             "model": model.state_dict(), "model_config": cfg.model.to_dict(),
             "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
             "position": {"step": step, "epoch": epoch_, "batch": batch_}, "rng": rng,
+            "cost": spent(),
             "train_config": cfg.to_dict(),
             "feature_stats": {"mean": stats.mean.tolist(), "std": stats.std.tolist()},
         }  # fmt: skip
@@ -239,7 +248,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
         writer = SummaryWriter(str(exp / "tb")) if rank == 0 else None
     except ImportError:  # tensorboard is optional
         writer = None
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     while step < cfg.max_steps and epoch < cfg.max_epochs:
         sched.step_epoch(epoch)
         for i, batch in data.iterate(epoch, start, rank, world):
@@ -259,7 +268,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
             bar.set_postfix(loss=f"{stats_['loss_largest']:.3f}", lr=f"{sched.get_last_lr()[0]:.2e}")
             if rank == 0 and (step % cfg.log_every == 0 or step == cfg.max_steps):
                 row = {"step": step, "epoch": epoch, "lr": sched.get_last_lr()[0],
-                       "grad_norm": grad_norm, "seconds": round(time.perf_counter() - t0, 2), **stats_}  # fmt: skip
+                       "grad_norm": grad_norm, "seconds": round(spent()["wall_seconds"], 2), **stats_}  # fmt: skip
                 new = not log_path.is_file()
                 with open(log_path, "a", newline="") as f:
                     w = csv.DictWriter(f, fieldnames=list(row))
