@@ -48,6 +48,40 @@ def test_sliced_model_equals_supernet_for_sampled_specs(encoder: str) -> None:
     assert sum(p.numel() for p in net.parameters()) > n_static
 
 
+def test_reduced_ssm_state_slices_smaller_and_equals_supernet(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = Supernet(tiny_config(encoder="ssm", ssm_state_choices=[1, 2, 4])).eval()
+    with torch.no_grad():  # faster dynamics than the default, so every state entry matters
+        for layer in net.encoder.layers:
+            layer.mixer.log_dt.uniform_(-2.5, -0.5)
+    net.set_feature_stats(torch.randn(80), torch.rand(80) + 0.5)
+    feats, lens = torch.randn(2, 53, 80), torch.tensor([53, 31])
+    full_spec = "L2-D24-F48_64-H2_4"
+    with torch.no_grad():
+        net.set_active_subnet(full_spec)
+        full_enc = net(feats, lens)[0]
+        for spec_id, state in ((full_spec + "-S2", 2), ("smallest", 1)):
+            spec = net.set_active_subnet(spec_id)
+            assert spec.state == state
+            enc = net(feats, lens)[0]
+            if spec_id.startswith(full_spec):  # the state was really cut
+                assert not torch.allclose(enc, full_enc, atol=1e-3)
+            static = slice_subnet(net, spec)
+            assert torch.allclose(static(feats, lens)[0], net.encoder_proj(enc), atol=1e-5), spec.id
+            for layer, heads in zip(static.encoder.layers, spec.heads):
+                ssm = layer.mixer
+                for p in (ssm.log_neg_a, ssm.b, ssm.c):
+                    assert p.shape == (heads * 8, state)
+            assert [s.shape[-1] for s in static.cache_specs() if "ssm_state" in s.name] == [
+                state
+            ] * spec.depth
+            assert [c.shape for c in net.init_caches()] == [c.shape for c in static.init_caches()]
+            assert sum(p.numel() for p in static.parameters()) == net.space.num_params(spec)
+    static.save(tmp_path / "s.pt")
+    again = StaticModel.load(tmp_path / "s.pt")
+    assert again.spec == static.spec and again.meta.subnet_id.endswith("-S1")
+
+
 def test_slicing_leaves_the_supernet_unchanged() -> None:
     net = Supernet(tiny_config()).eval()
     net.set_active_subnet("L2-D24-F48x2-H2x2")

@@ -38,3 +38,27 @@ def test_sorting_preserves_function_and_orders_channels(encoder: str) -> None:
     # sorting twice is a no-op permutation
     again = sort_channels(net)
     assert all(torch.equal(p, torch.arange(len(p))) for p in again.values())
+
+
+def test_sorting_moves_ssm_state_rows_with_their_channels() -> None:
+    """All channels active, state cut: sorting permutes channels only, so this subnet's
+    function must not change, and its slice must still equal it."""
+    from todm.supernet.slicing import slice_subnet
+
+    torch.manual_seed(0)
+    net = Supernet(tiny_config(encoder="ssm", ssm_state_choices=[2, 4])).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(torch.rand_like(p) * 2)
+    feats, lens = torch.randn(2, 45, 80), torch.tensor([45, 29])
+    spec = "L3-D32-F64x3-H4x3-S2"
+    with torch.no_grad():
+        net.set_active_subnet(spec)
+        before = net.encoder_proj(net(feats, lens)[0])  # joiner side: not permuted
+        perms = sort_channels(net)
+        after = net.encoder_proj(net(feats, lens)[0])
+        assert any(not torch.equal(p, torch.arange(len(p))) for k, p in perms.items() if "heads" in k)
+        assert torch.allclose(before, after, atol=1e-4)
+        static = slice_subnet(net, spec)
+        assert torch.allclose(static(feats, lens)[0], after, atol=1e-5)
+    assert net.encoder.layers[0].mixer.b.shape == (32, 4)

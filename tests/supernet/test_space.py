@@ -96,3 +96,69 @@ def test_presets_build_and_reject_unknown_names() -> None:
         preset("huge")
     with pytest.raises(ConfigError, match="preset 'tiny'"):
         preset("tiny", widht=3)
+
+
+def test_state_id_round_trip_and_old_ids_unchanged() -> None:
+    full = SubnetSpec.uniform(2, 64, 128, 4)
+    assert full.id == "L2-D64-F128x2-H4x2" and "state" not in full.to_dict()
+    reduced = SubnetSpec.uniform(2, 64, 128, 4, state=8)
+    assert reduced.id == "L2-D64-F128x2-H4x2-S8"
+    assert reduced.to_dict()["state"] == 8
+    per_layer = SubnetSpec(2, 64, (128, 96), (4, 2), 3)
+    assert per_layer.id == "L2-D64-F128_96-H4_2-S3"
+    for s in (full, reduced, per_layer):
+        assert SubnetSpec.from_id(s.id) == s
+        assert SubnetSpec.from_dict(s.to_dict()) == s
+    with pytest.raises(ConfigError, match="state must be a positive integer, got 0"):
+        SubnetSpec.from_id("L2-D64-F128x2-H4x2-S0")
+    with pytest.raises(ConfigError, match=r"-S<ssm state>"):
+        SubnetSpec.from_id("L2-D64-F128x2-H4x2-S")
+
+
+def test_ssm_state_choices_in_the_space() -> None:
+    cfg = tiny_config(encoder="ssm", ssm_state_choices=[2, 4])
+    assert ModelConfig.from_yaml(cfg.to_yaml()) == cfg
+    space = SearchSpace.from_config(cfg)
+    assert space.state_choices == (2, 4)
+    assert space.largest().state is None  # the full state is written without -S
+    assert space.smallest() == SubnetSpec.uniform(1, 16, 32, 1, state=2)
+    states = {space.sample(random.Random(i)).state for i in range(40)}
+    assert states == {None, 2}
+    # an explicit full state is the same subnet as no state: one id per subnet
+    assert space.resolve("L1-D16-F32x1-H1x1-S4").id == "L1-D16-F32x1-H1x1"
+    assert space.num_params(space.resolve("L1-D16-F32x1-H1x1-S4")) == space.num_params(
+        space.resolve("L1-D16-F32x1-H1x1")
+    )
+    assert space.num_params(space.smallest()) < space.num_params(space.resolve("L1-D16-F32x1-H1x1"))
+    with pytest.raises(ConfigError, match=r"state=3 is not one of \[2, 4\]"):
+        space.resolve("L1-D16-F32x1-H1x1-S3")
+
+
+def test_state_outside_ssm_is_an_error_and_conformer_is_unchanged() -> None:
+    conformer = SearchSpace.from_config(tiny_config())
+    assert conformer.state_choices is None
+    assert conformer.smallest().state is None and conformer.largest().state is None
+    assert all(conformer.sample(random.Random(i)).state is None for i in range(10))
+    with pytest.raises(ConfigError, match="state=2 but this encoder has no SSM state"):
+        conformer.resolve("L1-D16-F32x1-H1x1-S2")
+    # one state size only: sampling draws the same subnets as before the state was elastic
+    ssm = SearchSpace.from_config(tiny_config(encoder="ssm"))
+    assert ssm.state_choices == (4,)
+    assert [ssm.sample(random.Random(i)) for i in range(5)] == [
+        conformer.sample(random.Random(i)) for i in range(5)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (dict(encoder="ssm", ssm_state_choices=[2, 5]), r"ssm_state_choices has \[5\], outside 1..ssm_state_dim=4"),
+        (dict(encoder="ssm", ssm_state_choices=[0, 4]), r"ssm_state_choices has \[0\]"),
+        (dict(encoder="ssm", ssm_state_choices=[2, 3]), "ssm_state_choices must include ssm_state_dim=4"),
+        (dict(encoder="ssm", ssm_state_choices=[]), "ssm_state_choices must be null or a non-empty list"),
+        (dict(ssm_state_choices=[2, 4]), r"ssm_state_choices=\[2, 4\] needs encoder='ssm'"),
+    ],
+)
+def test_bad_ssm_state_choices_are_named(overrides: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        tiny_config(**overrides)

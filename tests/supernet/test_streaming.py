@@ -75,14 +75,19 @@ def test_chunked_subsampling_equals_whole(factor: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("encoder", "factor"), [("conformer", 4), ("conformer", 6), ("conformer", 8), ("ssm", 4)]
+    ("encoder", "factor", "state"),
+    [("conformer", 4, ""), ("conformer", 6, ""), ("conformer", 8, ""), ("ssm", 4, ""),
+     ("ssm", 4, "-S2")],  # fmt: skip
 )
-def test_streaming_equals_encode(encoder: str, factor: int) -> None:
+def test_streaming_equals_encode(encoder: str, factor: int, state: str) -> None:
     torch.manual_seed(0)
-    net = Supernet(tiny_config(encoder=encoder, subsampling=factor)).eval()
+    extra = {"ssm_state_choices": [2, 4]} if state else {}
+    net = Supernet(tiny_config(encoder=encoder, subsampling=factor, **extra)).eval()
     net.set_feature_stats(torch.randn(80), torch.rand(80) + 0.5)
     strong_position_bias(net)
-    static = slice_subnet(net, "L3-D24-F48_32_64-H2_4_1")
+    static = slice_subnet(net, "L3-D24-F48_32_64-H2_4_1" + state)
+    if state:  # the carried state is the reduced one
+        assert static.cache_specs()[0].shape == (1, 16, 2)
     # lengths: shorter than one chunk, exactly chunk-aligned, and a final partial chunk
     shift, cin = static.meta.chunk_shift_frames, static.meta.chunk_input_frames
     with torch.no_grad():

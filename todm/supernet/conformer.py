@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from todm.supernet.elastic import depthwise_conv1d, layer_norm, linear, set_out
+from todm.supernet.ssm import MultiHeadSSM
 
 _NEG = -1e9  # masked score; exp() underflows to exactly 0 and it survives fp16 casts
 
@@ -191,10 +192,20 @@ class ConformerLayer(nn.Module):
         self.norm_out = layer_norm(d_model, elastic)
         self.dropout = 0.0
 
-    def set_active(self, d_model: int, ffn_dim: int, heads: int, dropout: float) -> None:
+    def set_active(
+        self, d_model: int, ffn_dim: int, heads: int, dropout: float, state: int | None = None
+    ) -> None:
+        """``state``: SSM state size (None: full); attention has none to set."""
         self.ff1.set_active(d_model, ffn_dim)
         self.ff2.set_active(d_model, ffn_dim)
-        self.mixer.set_active(d_model, heads)
+        if isinstance(self.mixer, MultiHeadSSM):
+            self.mixer.set_active(d_model, heads, state)
+        elif state is not None:
+            raise ValueError(
+                f"state={state} given, but the {type(self.mixer).__name__} mixer has no SSM state"
+            )
+        else:
+            self.mixer.set_active(d_model, heads)
         self.conv.set_active(d_model)
         self.dropout = dropout
 

@@ -31,11 +31,15 @@ from todm.supernet.subsampling import (
 )
 
 
-def build_mixer(cfg: ModelConfig, d_model: int, heads: int, elastic: bool) -> nn.Module:
+def build_mixer(
+    cfg: ModelConfig, d_model: int, heads: int, elastic: bool, state: int | None = None
+) -> nn.Module:
+    """Attention or SSM mixer; ``state`` is the SSM state size (None: ``ssm_state_dim``)."""
     if cfg.encoder == "ssm":
         from todm.supernet.ssm import MultiHeadSSM
 
-        return MultiHeadSSM(d_model, heads, cfg.head_dim, cfg.ssm_state_dim, elastic)
+        state = cfg.ssm_state_dim if state is None else state
+        return MultiHeadSSM(d_model, heads, cfg.head_dim, state, elastic)
     return ChunkAttention(
         d_model, heads, cfg.head_dim, elastic, cfg.chunk_frames, cfg.left_context_frames
     )
@@ -63,6 +67,7 @@ class Encoder(nn.Module):
         d_model: residual width of this instance (the maximum when elastic).
         ffn_dims, heads: per-layer sizes of this instance (one entry per layer).
         elastic: build elastic (supernet) or plain (static) modules.
+        state: SSM state size of every layer (ssm encoder; None: ``ssm_state_dim``).
     """
 
     def __init__(
@@ -72,6 +77,7 @@ class Encoder(nn.Module):
         ffn_dims: tuple[int, ...],
         heads: tuple[int, ...],
         elastic: bool,
+        state: int | None = None,
     ) -> None:
         super().__init__()
         self.factor = cfg.subsampling
@@ -84,7 +90,9 @@ class Encoder(nn.Module):
             cfg.num_mel_bins, cfg.subsampling, cfg.subsampling_channels, d_model, elastic
         )
         self.layers = nn.ModuleList(
-            ConformerLayer(d_model, f, build_mixer(cfg, d_model, h, elastic), cfg.conv_kernel, elastic)
+            ConformerLayer(
+                d_model, f, build_mixer(cfg, d_model, h, elastic, state), cfg.conv_kernel, elastic
+            )
             for f, h in zip(ffn_dims, heads)
         )
 

@@ -79,7 +79,7 @@ class Supernet(nn.Module):
         enc.d_model = spec.d_model
         set_out(enc.subsampling.out, spec.d_model)
         for layer, f, h in zip(enc.layers, spec.ffn_dims, spec.heads):
-            layer.set_active(spec.d_model, f, h, p)
+            layer.set_active(spec.d_model, f, h, p, spec.state)
         self.active_subnet = spec
         return spec
 

@@ -41,6 +41,8 @@ class ModelConfig:
         joiner_dim: width where encoder and predictor meet.
         dropout: default dropout (``set_active_subnet(..., dropout=)`` overrides it).
         depth_choices, d_model_choices, ffn_choices, head_choices: the search space.
+        ssm_state_choices: SSM state sizes the search space may use (ssm encoder only;
+            one size for all layers of a subnet); None means only ``ssm_state_dim``.
     """
 
     encoder: str = "conformer"
@@ -70,6 +72,7 @@ class ModelConfig:
     d_model_choices: list[int] = field(default_factory=lambda: [192, 256])
     ffn_choices: list[int] = field(default_factory=lambda: [512, 768, 1024])
     head_choices: list[int] = field(default_factory=lambda: [2, 4])
+    ssm_state_choices: list[int] | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -123,8 +126,27 @@ class ModelConfig:
                     errs.append(f"{name} has {bad}, outside 1..{lname}={limit}")
                 elif max(vals) != limit:
                     errs.append(f"{name} must include {lname}={limit} (the supernet's own size)")
+            errs += self._state_choice_errors()
         if errs:
             raise ConfigError("model config: " + "; ".join(errs))
+
+    def _state_choice_errors(self) -> list[str]:
+        vals = self.ssm_state_choices
+        if vals is None:
+            return []
+        if not isinstance(vals, (list, tuple)) or not vals:
+            return [f"ssm_state_choices must be null or a non-empty list of integers, got {vals!r}"]
+        limit = self.ssm_state_dim
+        bad = [v for v in vals if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= limit]
+        if bad:
+            return [f"ssm_state_choices has {bad}, outside 1..ssm_state_dim={limit}"]
+        if max(vals) != limit:
+            return [f"ssm_state_choices must include ssm_state_dim={limit} (the supernet's own size)"]
+        # A conformer has no SSM state; silently ignoring a search dimension would make a
+        # run search less than its config says.
+        if self.encoder != "ssm" and set(vals) != {limit}:
+            return [f"ssm_state_choices={list(vals)} needs encoder='ssm' (encoder is {self.encoder!r})"]
+        return []
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -8,7 +8,10 @@ touches those channels, so the largest subnet computes exactly the same function
 
 Sorted groups: the residual width ``d_model`` (one permutation for the whole model),
 and per layer the FFN hidden units, the attention/SSM heads (blocks of ``head_dim``
-channels) and the conv module's inner channels.
+channels) and the conv module's inner channels. An SSM channel's state (``log_neg_a``,
+``b``, ``c`` rows) moves with its channel. The state entries themselves are not
+reordered: an L1 norm of ``b``/``c`` says little about an entry's worth, and S4D-Real's
+init already orders them longest memory first, the ones a reduced state should keep.
 
 Parameters change in place: call it before building an optimizer, or rebuild the
 optimizer afterwards (its moment buffers would no longer line up).

@@ -1,13 +1,17 @@
 """The search space: which subnets a supernet holds, and the value object naming one.
 
 A subnet is the first ``depth`` encoder layers, at residual width ``d_model``, with a
-per-layer FFN width and head count. Its id is a short readable string that names it in
-search results, bundles and reports, e.g. ``L6-D256-F1024x6-H4x6`` (uniform layers) or
-``L3-D144-F576_288_576-H4_2_4`` (per-layer values joined by ``_``).
+per-layer FFN width and head count, and (ssm encoder) an SSM state size shared by all
+layers. Its id is a short readable string that names it in search results, bundles and
+reports, e.g. ``L6-D256-F1024x6-H4x6`` (uniform layers) or
+``L3-D144-F576_288_576-H4_2_4`` (per-layer values joined by ``_``); a reduced SSM state
+adds ``-S<state>``: ``L2-D64-F128x2-H4x2-S8``. The full state is written without ``-S``,
+so one subnet has one id and ids from before the state was elastic keep their meaning.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from dataclasses import dataclass, field
@@ -16,6 +20,7 @@ from typing import Any
 from todm.errors import ConfigError
 
 _SPEC_KEYS = ("depth", "d_model", "ffn_dims", "heads")
+_OPTIONAL_KEYS = ("state",)
 
 
 def _positive_int(name: str, v: Any) -> int:
@@ -33,16 +38,21 @@ class SubnetSpec:
         d_model: residual width shared by all layers.
         ffn_dims: FFN hidden width, one per active layer.
         heads: attention heads (SSM heads for the ssm encoder), one per active layer.
+        state: SSM state size of every layer (ssm encoder); None means the supernet's
+            full ``ssm_state_dim`` (and is the only value for the conformer).
     """
 
     depth: int
     d_model: int
     ffn_dims: tuple[int, ...]
     heads: tuple[int, ...]
+    state: int | None = None
 
     def __post_init__(self) -> None:
         _positive_int("depth", self.depth)
         _positive_int("d_model", self.d_model)
+        if self.state is not None:
+            _positive_int("state", self.state)
         for name in ("ffn_dims", "heads"):
             vals = getattr(self, name)
             if not isinstance(vals, (tuple, list)):
@@ -58,12 +68,15 @@ class SubnetSpec:
                 _positive_int(f"{name}[{i}]", v)
 
     @classmethod
-    def uniform(cls, depth: int, d_model: int, ffn_dim: int, heads: int) -> SubnetSpec:
-        return cls(depth, d_model, (ffn_dim,) * depth, (heads,) * depth)
+    def uniform(
+        cls, depth: int, d_model: int, ffn_dim: int, heads: int, state: int | None = None
+    ) -> SubnetSpec:
+        return cls(depth, d_model, (ffn_dim,) * depth, (heads,) * depth, state)
 
     @property
     def id(self) -> str:
-        return f"L{self.depth}-D{self.d_model}-F{_fmt(self.ffn_dims)}-H{_fmt(self.heads)}"
+        base = f"L{self.depth}-D{self.d_model}-F{_fmt(self.ffn_dims)}-H{_fmt(self.heads)}"
+        return base if self.state is None else f"{base}-S{self.state}"
 
     def __str__(self) -> str:
         return self.id
@@ -71,34 +84,48 @@ class SubnetSpec:
     @classmethod
     def from_id(cls, text: str) -> SubnetSpec:
         """Parse an id made by :attr:`id`; raises ConfigError naming the bad part."""
-        m = re.fullmatch(r"L(\d+)-D(\d+)-F([\dx_]+)-H([\dx_]+)", text.strip())
+        m = re.fullmatch(r"L(\d+)-D(\d+)-F([\dx_]+)-H([\dx_]+)(?:-S(\d+))?", text.strip())
         if not m:
             raise ConfigError(
-                f"subnet id {text!r} is not of the form L<depth>-D<d_model>-F<ffn>-H<heads>, "
-                "e.g. L6-D256-F1024x6-H4x6 or L2-D128-F512_256-H4_2"
+                f"subnet id {text!r} is not of the form L<depth>-D<d_model>-F<ffn>-H<heads>"
+                "[-S<ssm state>], e.g. L6-D256-F1024x6-H4x6, L2-D128-F512_256-H4_2 or "
+                "L2-D64-F128x2-H4x2-S8"
             )
         depth, d_model = int(m.group(1)), int(m.group(2))
-        return cls(depth, d_model, _parse(m.group(3), "F", text), _parse(m.group(4), "H", text))
+        state = None if m.group(5) is None else int(m.group(5))
+        return cls(
+            depth, d_model, _parse(m.group(3), "F", text), _parse(m.group(4), "H", text), state
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "depth": self.depth,
             "d_model": self.d_model,
             "ffn_dims": list(self.ffn_dims),
             "heads": list(self.heads),
         }
+        # Written only when set, so full-state files stay byte-identical to older ones.
+        if self.state is not None:
+            d["state"] = self.state
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SubnetSpec:
         if not isinstance(d, dict):
-            raise ConfigError(f"subnet: expected a mapping with keys {_SPEC_KEYS}, got {d!r}")
-        unknown = sorted(set(d) - set(_SPEC_KEYS))
+            raise ConfigError(
+                f"subnet: expected a mapping with keys {_SPEC_KEYS} (optional: "
+                f"{_OPTIONAL_KEYS}), got {d!r}"
+            )
+        unknown = sorted(set(d) - set(_SPEC_KEYS) - set(_OPTIONAL_KEYS))
         if unknown:
-            raise ConfigError(f"subnet: unknown key(s) {unknown}; expected {list(_SPEC_KEYS)}")
+            raise ConfigError(
+                f"subnet: unknown key(s) {unknown}; expected {list(_SPEC_KEYS)} "
+                f"and optionally {list(_OPTIONAL_KEYS)}"
+            )
         missing = [k for k in _SPEC_KEYS if k not in d]
         if missing:
             raise ConfigError(f"subnet: missing key(s) {missing}")
-        return cls(d["depth"], d["d_model"], d["ffn_dims"], d["heads"])
+        return cls(d["depth"], d["d_model"], d["ffn_dims"], d["heads"], d.get("state"))
 
 
 def _fmt(vals: tuple[int, ...]) -> str:
@@ -118,12 +145,18 @@ def _parse(part: str, letter: str, text: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """The choices each dimension of a subnet may take (sorted, unique)."""
+    """The choices each dimension of a subnet may take (sorted, unique).
+
+    ``state_choices`` are the SSM state sizes (ssm encoder), None where the encoder has
+    no SSM state (conformer). Its largest is the supernet's full state, which specs
+    returned here write as ``state=None`` (no ``-S`` in the id).
+    """
 
     depth_choices: tuple[int, ...]
     d_model_choices: tuple[int, ...]
     ffn_choices: tuple[int, ...]
     head_choices: tuple[int, ...]
+    state_choices: tuple[int, ...] | None = None
     # The ModelConfig this space came from; needed only to count parameters.
     model_config: Any = field(default=None, compare=False, repr=False)
     _counts: dict[tuple[Any, ...], int] = field(default_factory=dict, compare=False, repr=False)
@@ -136,17 +169,36 @@ class SearchSpace:
             for v in vals:
                 _positive_int(name, v)
             object.__setattr__(self, name, tuple(sorted(set(vals))))
+        if self.state_choices is not None:
+            if not self.state_choices:
+                raise ConfigError("search space: state_choices is empty (use None for no SSM state)")
+            for v in self.state_choices:
+                _positive_int("state_choices", v)
+            object.__setattr__(self, "state_choices", tuple(sorted(set(self.state_choices))))
 
     @classmethod
     def from_config(cls, cfg: Any) -> SearchSpace:
         """Build from a :class:`todm.supernet.model.ModelConfig`."""
+        states = None
+        if cfg.encoder == "ssm":
+            states = tuple(cfg.ssm_state_choices or (cfg.ssm_state_dim,))
         return cls(
             tuple(cfg.depth_choices),
             tuple(cfg.d_model_choices),
             tuple(cfg.ffn_choices),
             tuple(cfg.head_choices),
+            states,
             model_config=cfg,
         )
+
+    @property
+    def full_state(self) -> int | None:
+        """The supernet's own SSM state size (None: no SSM state)."""
+        return None if self.state_choices is None else self.state_choices[-1]
+
+    def _state(self, state: int | None) -> int | None:
+        """The spec form of a state size: None for the full state, so ids stay unique."""
+        return None if state == self.full_state else state
 
     def largest(self) -> SubnetSpec:
         return SubnetSpec.uniform(
@@ -155,20 +207,25 @@ class SearchSpace:
         )
 
     def smallest(self) -> SubnetSpec:
+        state = None if self.state_choices is None else self._state(self.state_choices[0])
         return SubnetSpec.uniform(
             self.depth_choices[0], self.d_model_choices[0], self.ffn_choices[0],
-            self.head_choices[0],
+            self.head_choices[0], state,
         )
 
     def sample(self, rng: random.Random) -> SubnetSpec:
-        """A uniformly random subnet: depth, width, then each layer's FFN width and heads."""
+        """A uniformly random subnet: depth, width, each layer's FFN width and heads, then
+        the SSM state size."""
         depth = rng.choice(self.depth_choices)
-        return SubnetSpec(
-            depth,
-            rng.choice(self.d_model_choices),
-            tuple(rng.choice(self.ffn_choices) for _ in range(depth)),
-            tuple(rng.choice(self.head_choices) for _ in range(depth)),
-        )
+        d_model = rng.choice(self.d_model_choices)
+        ffn_dims = tuple(rng.choice(self.ffn_choices) for _ in range(depth))
+        heads = tuple(rng.choice(self.head_choices) for _ in range(depth))
+        state = None
+        # Drawn last and only when there is a choice, so spaces without an elastic state
+        # (and seeded runs made before it existed) sample exactly the same subnets.
+        if self.state_choices is not None and len(self.state_choices) > 1:
+            state = self._state(rng.choice(self.state_choices))
+        return SubnetSpec(depth, d_model, ffn_dims, heads, state)
 
     def resolve(self, spec: SubnetSpec | str | dict[str, Any]) -> SubnetSpec:
         """Accept a spec, an id, ``"largest"``/``"smallest"`` or a dict; validate it."""
@@ -184,6 +241,8 @@ class SearchSpace:
         elif not isinstance(spec, SubnetSpec):
             raise ConfigError(f"subnet: expected a SubnetSpec, an id or a dict, got {spec!r}")
         self.validate(spec)
+        if spec.state is not None and spec.state == self.full_state:
+            spec = dataclasses.replace(spec, state=None)
         return spec
 
     def validate(self, spec: SubnetSpec) -> None:
@@ -203,6 +262,17 @@ class SearchSpace:
                     raise ConfigError(
                         f"subnet {spec.id}: {name}[{i}]={v} is not one of {list(choices)}"
                     )
+        if spec.state is None:
+            return
+        if self.state_choices is None:
+            raise ConfigError(
+                f"subnet {spec.id}: state={spec.state} but this encoder has no SSM state "
+                "(drop the -S part)"
+            )
+        if spec.state not in self.state_choices:
+            raise ConfigError(
+                f"subnet {spec.id}: state={spec.state} is not one of {list(self.state_choices)}"
+            )
 
     def num_params(self, spec: SubnetSpec) -> int:
         """Parameters of the sliced model for ``spec``.
@@ -215,8 +285,9 @@ class SearchSpace:
             raise ConfigError("search space: num_params needs a space made by from_config(cfg)")
         self.validate(spec)
         total = self._count(("base", spec.d_model))
+        state = spec.state or self.full_state
         for f, h in zip(spec.ffn_dims, spec.heads):
-            total += self._count(("layer", spec.d_model, f, h))
+            total += self._count(("layer", spec.d_model, f, h, state))
         return total
 
     def _count(self, key: tuple[Any, ...]) -> int:
@@ -240,8 +311,8 @@ class SearchSpace:
                         Joiner(d, cfg.joiner_dim, cfg.vocab_size, False),
                     ]
                 else:
-                    _, d, f, h = key
-                    mixer = build_mixer(cfg, d, h, False)
+                    _, d, f, h, state = key
+                    mixer = build_mixer(cfg, d, h, False, state)
                     parts = [ConformerLayer(d, f, mixer, cfg.conv_kernel, False)]
             self._counts[key] = sum(p.numel() for m in parts for p in m.parameters())
         return self._counts[key]

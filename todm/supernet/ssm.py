@@ -16,8 +16,12 @@ equal forms of it:
   ``[N, H*Dh, Ns]``.
 
 Heads are elastic: head ``h`` owns channels ``[h*Dh, (h+1)*Dh)`` of every parameter, so
-the first heads are a leading slice. The SSM is causal with unlimited memory, so it
-ignores the attention mask; padding after an utterance cannot reach its frames.
+the first heads are a leading slice. So is the state: a subnet with state ``s`` uses
+``[:, :s]`` of ``log_neg_a``, ``b`` and ``c`` (the state entries of a diagonal SSM are
+independent terms of the output sum, so dropping the last ones leaves a valid, smaller
+SSM; S4D-Real's init puts the slowest-decaying, longest-memory entries first). The SSM is
+causal with unlimited memory, so it ignores the attention mask; padding after an
+utterance cannot reach its frames.
 """
 
 from __future__ import annotations
@@ -50,24 +54,37 @@ class MultiHeadSSM(nn.Module):
         self.b = nn.Parameter(torch.ones(ch, state_dim))
         self.c = nn.Parameter(torch.randn(ch, state_dim) / math.sqrt(state_dim))
         self.d = nn.Parameter(torch.ones(ch))
+        self.active_state = state_dim
 
     @property
     def num_heads(self) -> int:
         return getattr(self.inp, "active_out", self.inp.out_features) // self.head_dim
 
-    def set_active(self, d_model: int, heads: int) -> None:
+    @property
+    def state_dim(self) -> int:
+        """The full state size (the parameters' second dimension)."""
+        return self.log_neg_a.shape[1]
+
+    def set_active(self, d_model: int, heads: int, state: int | None = None) -> None:
+        """Active width, heads and state size (None: the full state)."""
         set_out(self.inp, heads * self.head_dim)
         set_out(self.out, d_model)
+        state = self.state_dim if state is None else state
+        if not 0 < state <= self.state_dim:
+            raise ValueError(f"active SSM state {state} outside 1..{self.state_dim}")
+        self.active_state = state
 
     def _discrete(self, ch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(dtA, Bb, C)``, each ``[ch, Ns]``, of the first ``ch`` channels (dtA = log Ab)."""
-        a = -torch.exp(self.log_neg_a[:ch])
+        """``(dtA, Bb, C)``, each ``[ch, Ns]``, of the first ``ch`` channels and the first
+        ``Ns = active_state`` state entries (dtA = log Ab)."""
+        ns = self.active_state
+        a = -torch.exp(self.log_neg_a[:ch, :ns])
         dta = torch.exp(self.log_dt[:ch])[:, None] * a
         # expm1(x) = 2 tanh(x/2) / (1 - tanh(x/2)): precise for small dt*A (unlike exp - 1)
         # and made of ops every exporter has (ONNX has no Expm1; TorchScript export no sinh).
         th = torch.tanh(0.5 * dta)
-        bb = 2.0 * th / (1.0 - th) / a * self.b[:ch]
-        return dta, bb, self.c[:ch]
+        bb = 2.0 * th / (1.0 - th) / a * self.b[:ch, :ns]
+        return dta, bb, self.c[:ch, :ns]
 
     def _kernel(self, dta: torch.Tensor, cbb: torch.Tensor, length: int) -> torch.Tensor:
         """``K [ch, length]`` with ``K[:, k] = sum_n C*Bb*Ab^k``."""
@@ -84,7 +101,7 @@ class MultiHeadSSM(nn.Module):
         return self.out(F.gelu(y.transpose(1, 2)))
 
     def cache_shapes(self, batch: int, left: int) -> list[tuple[str, tuple[int, ...]]]:
-        return [("ssm_state", (batch, self.num_heads * self.head_dim, self.log_neg_a.shape[1]))]
+        return [("ssm_state", (batch, self.num_heads * self.head_dim, self.active_state))]
 
     def forward_chunk(
         self, x: torch.Tensor, caches: list[torch.Tensor], cache_valid: torch.Tensor

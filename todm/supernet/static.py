@@ -52,7 +52,9 @@ class StaticModel(nn.Module):
         super().__init__()
         self.config = cfg
         self.spec = spec
-        self.encoder = Encoder(cfg, spec.d_model, spec.ffn_dims, spec.heads, elastic=False)
+        self.encoder = Encoder(
+            cfg, spec.d_model, spec.ffn_dims, spec.heads, elastic=False, state=spec.state
+        )
         self.ctc_head = CTCHead(spec.d_model, cfg.vocab_size, elastic=False)
         self.predictor = build_predictor(cfg)
         self.joiner = Joiner(spec.d_model, cfg.joiner_dim, cfg.vocab_size, elastic=False)
