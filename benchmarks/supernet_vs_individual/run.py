@@ -176,6 +176,10 @@ def main() -> None:
             f"| {r['subnet']} | {r['params']:,} | {r['supernet_test_wer']:.1f} | {r['individual_test_wer']:.1f} "
             f"| {r['supernet_test-unseen-voice_wer']:.1f} | {r['individual_test-unseen-voice_wer']:.1f} |"
         )
+    lines += ["", "| run | CPU s | wall s | CPU s per step |", "| --- | ---: | ---: | ---: |"]
+    for r in runs:
+        lines.append(f"| {r['name']} | {r['train_cpu_seconds']:.0f} | {r['train_seconds']:.0f} "
+                     f"| {r['train_cpu_seconds'] / base.max_steps:.2f} |")  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.out / "results.md").write_text("\n".join(lines) + "\n")
