@@ -75,6 +75,16 @@ def trained(cfg: TrainConfig, quiet: bool, run_training: bool) -> dict[str, Any]
             "train_cpu_seconds": round(float(cost.get("cpu_seconds", 0.0)), 1)}  # fmt: skip
 
 
+def evaluated(ckpt: Path, manifest: Path, subnet: str, method: str, max_utts: int | None) -> dict[str, Any]:
+    """``evaluate``, kept beside the checkpoint so that a re-run reports without decoding again."""
+    out = ckpt.parent.parent / f"eval-{subnet}-{manifest.stem}-{method}-{max_utts or 'all'}.json"
+    if out.is_file() and out.stat().st_mtime >= ckpt.stat().st_mtime:
+        return json.loads(out.read_text())
+    res = evaluate(ckpt, manifest, [subnet], method, max_utts=max_utts)
+    out.write_text(json.dumps(res, indent=2) + "\n")
+    return res
+
+
 def result_ratio(runs: list[dict[str, Any]]) -> float:
     return runs[0]["train_cpu_seconds"] / max(sum(r["train_cpu_seconds"] for r in runs[1:]), 1e-9)
 
@@ -137,9 +147,9 @@ def main() -> None:
         for kind, run in (("supernet", runs[0]), ("individual", next(r for r in runs[1:] if r["subnets"] == [spec.id]))):
             ckpt = Path(run["exp"]) / "checkpoints" / "last.pt"
             for split in SPLITS:
-                res = evaluate(ckpt, args.corpus / f"{split}.jsonl", [spec.id], args.method,
-                               max_utts=args.max_eval_utts)  # fmt: skip
+                res = evaluated(ckpt, args.corpus / f"{split}.jsonl", spec.id, args.method, args.max_eval_utts)
                 row[f"{kind}_{split}_wer"] = res["subnets"][spec.id]["wer"]
+                row[f"{kind}_{split}_cer"] = res["subnets"][spec.id]["cer"]
         rows.append(row)
 
     individual_total = sum(r["train_seconds"] for r in runs[1:])
@@ -167,14 +177,22 @@ def main() -> None:
         f"({individual_total:.0f} s wall) in total: a cost ratio of {result_ratio(runs):.2f} "
         f"({base.max_steps} steps each, {args.method} decoding).",
         "",
-        "| subnet | params | WER test: supernet | WER test: individual "
-        "| WER unseen voice: supernet | WER unseen voice: individual |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "WER % (CER %), supernet subnet against its individually trained twin; ratio = supernet / individual WER.",
+        "",
+        "| subnet | params | test: supernet | test: individual | ratio | unseen voice: supernet "
+        "| unseen voice: individual | ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def cell(r: dict[str, Any], kind: str, split: str) -> str:
+        return f"{r[f'{kind}_{split}_wer']:.1f} ({r[f'{kind}_{split}_cer']:.1f})"
+
     for r in rows:
+        ratios = [r[f"supernet_{sp}_wer"] / max(r[f"individual_{sp}_wer"], 1e-9) for sp in SPLITS]
         lines.append(
-            f"| {r['subnet']} | {r['params']:,} | {r['supernet_test_wer']:.1f} | {r['individual_test_wer']:.1f} "
-            f"| {r['supernet_test-unseen-voice_wer']:.1f} | {r['individual_test-unseen-voice_wer']:.1f} |"
+            f"| {r['subnet']} | {r['params']:,} | {cell(r, 'supernet', 'test')} | {cell(r, 'individual', 'test')} "
+            f"| {ratios[0]:.3f} | {cell(r, 'supernet', 'test-unseen-voice')} "
+            f"| {cell(r, 'individual', 'test-unseen-voice')} | {ratios[1]:.3f} |"
         )
     lines += ["", "| run | CPU s | wall s | CPU s per step |", "| --- | ---: | ---: | ---: |"]
     for r in runs:
