@@ -96,9 +96,23 @@ class MultiHeadSSM(nn.Module):
         u = self.inp(x).transpose(1, 2)  # [B, ch, T]
         ch, t = u.shape[1], u.shape[2]
         dta, bb, c = self._discrete(ch)
-        kern = self._kernel(dta, c * bb, t).flip(-1)[:, None, :]  # conv1d correlates
-        y = F.conv1d(F.pad(u, (t - 1, 0)), kern, groups=ch) + self.d[:ch, None] * u
+        kern = self._kernel(dta, c * bb, t)  # [ch, T]
+        if torch.onnx.is_in_onnx_export():
+            # ONNX's Conv needs a kernel of static shape and this one is as long as the
+            # input; the Toeplitz product is the same causal convolution.
+            y = self._toeplitz_mix(kern, u)
+        else:
+            y = F.conv1d(F.pad(u, (t - 1, 0)), kern.flip(-1)[:, None, :], groups=ch)  # conv1d correlates
+        y = y + self.d[:ch, None] * u
         return self.out(F.gelu(y.transpose(1, 2)))
+
+    @staticmethod
+    def _toeplitz_mix(kern: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """``y[b, c, t] = sum_{s<=t} kern[c, t-s] * u[b, c, s]`` for ``kern [ch, T]``, ``u [B, ch, T]``."""
+        pos = torch.arange(u.shape[2], device=u.device)
+        lag = pos[:, None] - pos[None, :]  # [T(t), T(s)]
+        toeplitz = kern[:, lag.clamp(min=0)] * (lag >= 0).to(kern.dtype)  # [ch, T, T]
+        return torch.einsum("cts,bcs->bct", toeplitz, u)
 
     def cache_shapes(self, batch: int, left: int) -> list[tuple[str, tuple[int, ...]]]:
         return [("ssm_state", (batch, self.num_heads * self.head_dim, self.active_state))]
@@ -111,12 +125,8 @@ class MultiHeadSSM(nn.Module):
         ch, t = u.shape[1], u.shape[2]
         dta, bb, c = self._discrete(ch)
         state = caches[0]
-        kern = self._kernel(dta, c * bb, t)  # [ch, C]
-        pos = torch.arange(t, device=x.device)
-        lag = pos[:, None] - pos[None, :]  # [C(t), C(s)]
-        toeplitz = kern[:, lag.clamp(min=0)] * (lag >= 0).to(kern.dtype)  # [ch, C, C]
-        y = torch.einsum("cts,bcs->bct", toeplitz, u)
-        steps = pos.to(dta.dtype)
+        y = self._toeplitz_mix(self._kernel(dta, c * bb, t), u)
+        steps = torch.arange(t, device=x.device).to(dta.dtype)
         decay = torch.exp(dta[:, :, None] * (steps + 1))  # Ab^(t+1), [ch, Ns, C]
         y = y + torch.einsum("bcn,cnt->bct", state * c, decay) + self.d[:ch, None] * u
         # New state: Ab^C h + sum_s Ab^(C-1-s) Bb u_s
