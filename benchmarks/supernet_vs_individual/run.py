@@ -13,7 +13,9 @@ uniform subnets spread from the smallest to the largest of the search space) alo
 the same recipe in baseline mode (``recipe.baseline_subnet``), on the same data for the
 same number of steps. Evaluates every model on ``test`` and ``test-unseen-voice`` and
 writes ``results.json`` and ``results.md`` (a Markdown table) to ``--out``;
-``--record`` also copies them beside this script.
+``--record`` also copies them beside this script. ``--part`` splits the work into
+processes that run side by side (see README.md); each run's cost is the wall and CPU
+seconds its training recorded in its checkpoint.
 """
 
 from __future__ import annotations
@@ -85,10 +87,6 @@ def evaluated(ckpt: Path, manifest: Path, subnet: str, method: str, max_utts: in
     return res
 
 
-def result_ratio(runs: list[dict[str, Any]]) -> float:
-    return runs[0]["train_cpu_seconds"] / max(sum(r["train_cpu_seconds"] for r in runs[1:]), 1e-9)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, help="corpus dir with train/test/test-unseen-voice.jsonl")
@@ -154,6 +152,7 @@ def main() -> None:
 
     individual_total = sum(r["train_seconds"] for r in runs[1:])
     individual_cpu = sum(r["train_cpu_seconds"] for r in runs[1:])
+    cost_ratio = runs[0]["train_cpu_seconds"] / max(individual_cpu, 1e-9)
     result = {
         "command": "python benchmarks/supernet_vs_individual/run.py " + " ".join(sys.argv[1:]),
         "reduced": args.reduced,
@@ -161,20 +160,20 @@ def main() -> None:
         "corpus": str(args.corpus),
         "max_steps": base.max_steps,
         "method": args.method,
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
+        "machine": f"{platform.machine()}, {base.num_threads or torch.get_num_threads()} training thread(s) per run, "
         f"{'cuda' if torch.cuda.is_available() else 'cpu'}",
         "supernet_train_seconds": runs[0]["train_seconds"],
         "individual_train_seconds_total": round(individual_total, 1),
         "supernet_train_cpu_seconds": runs[0]["train_cpu_seconds"],
         "individual_train_cpu_seconds_total": round(individual_cpu, 1),
-        "cost_ratio_cpu": round(runs[0]["train_cpu_seconds"] / max(individual_cpu, 1e-9), 3),
+        "cost_ratio_cpu": round(cost_ratio, 3),
         "runs": runs,
         "rows": rows,
     }
     lines = [
         f"Supernet trained once in {runs[0]['train_cpu_seconds']:.0f} CPU s ({runs[0]['train_seconds']:.0f} s "
         f"wall); the {len(subnets)} subnets trained individually took {individual_cpu:.0f} CPU s "
-        f"({individual_total:.0f} s wall) in total: a cost ratio of {result_ratio(runs):.2f} "
+        f"({individual_total:.0f} s wall) in total: a cost ratio of {cost_ratio:.2f} "
         f"({base.max_steps} steps each, {args.method} decoding).",
         "",
         "WER % (CER %), supernet subnet against its individually trained twin; ratio = supernet / individual WER.",
