@@ -21,7 +21,7 @@ def test_bench_runs_without_torch(synthetic_bundle, small_corpus, tmp_path):
                     raise ImportError("torch is blocked in this test")
         sys.meta_path.insert(0, NoTorch())
         import todm.runtime, todm.runtime.recognizer, todm.runtime.measure, todm.runtime.remote
-        import todm.runtime.devices, todm.runtime.adb, todm.runtime.bench
+        import todm.runtime.devices, todm.runtime.adb, todm.runtime.bench, todm.runtime.scoring
         from todm.cli import main
         rc = main(["bench", {str(synthetic_bundle)!r}, "--audio", {str(small_corpus / "test.jsonl")!r},
                    "--runs", "1", "--warmup", "0", "--out", {str(out)!r}, "--quiet", "--device", "local"])

@@ -35,6 +35,11 @@ def test_largest_subnet_recognizes_digits(tiny_experiment: Path, tiny_corpus: Pa
     assert set(largest["per_voice"]) == {u.voice for u in utts}
     assert sum(v["words"] for v in largest["per_voice"].values()) == largest["words"]
     assert largest["examples"][0]["ref"] == utts[0].text
+    # per-utterance counts, in manifest order, add up to the corpus rates
+    per_utt = largest["utterances"]
+    assert [u["id"] for u in per_utt] == [u.id for u in utts]
+    assert sum(u["words"] for u in per_utt) == largest["words"]
+    assert 100 * sum(u["word_errors"] for u in per_utt) / largest["words"] == pytest.approx(largest["wer"], abs=0.01)
     table = format_results(res)
     assert largest_id in table and smallest_id in table
 
@@ -48,10 +53,9 @@ def test_ctc_and_beam_decoding(tiny_experiment: Path, tiny_corpus: Path) -> None
     (g,), (b,), (c,) = (list(r["subnets"].values()) for r in (greedy, beam, ctc))
     assert g["words"] == b["words"] == c["words"] == sum(len(u.text.split()) for u in read_manifest(manifest)[:12])
     assert g["wer"] < 40.0
-    # Modified beam search emits at most one symbol per frame; with characters on fast
-    # synthetic speech some frames need two, so it trails unrestricted greedy here (in the
-    # tiny model: ~25% vs ~4%). It must still clearly recognize the digits.
-    assert b["wer"] < 50.0
+    # The beam may emit several symbols per frame as greedy does, so it is no worse than
+    # greedy beyond a word or two of the 12 utterances.
+    assert b["wer"] <= g["wer"] + 5.0
     assert c["wer"] < 100.0  # the CTC head learned too (ctc_weight in the recipe)
 
 

@@ -17,6 +17,7 @@ from todm.bundle import atomic_write_text
 from todm.data.manifest import read_manifest
 from todm.data.tokenizer import Tokenizer
 from todm.errors import ConfigError
+from todm.runtime.scoring import UtteranceErrors, corpus_rates, utterance_errors
 from todm.supernet.checkpoint import load_checkpoint
 from todm.supernet.decode import ctc_greedy, greedy_search, modified_beam_search
 from todm.supernet.model import Supernet
@@ -24,17 +25,9 @@ from todm.supernet.model import Supernet
 METHODS = ("greedy", "beam", "ctc")
 
 
-def error_rates(refs: list[str], hyps: list[str]) -> dict[str, float]:
+def error_rates(refs: list[str], hyps: list[str]) -> dict[str, float | int]:
     """WER and CER in percent (jiwer), with the word counts behind them."""
-    import jiwer
-
-    if not refs:
-        return {"wer": 0.0, "cer": 0.0, "words": 0}
-    # jiwer rejects empty references; a reference is never empty after normalization.
-    out = jiwer.process_words(refs, [h if h else "" for h in hyps])
-    cer = jiwer.cer(refs, hyps)
-    return {"wer": round(100 * out.wer, 2), "cer": round(100 * cer, 2),
-            "words": sum(len(r.split()) for r in refs)}  # fmt: skip
+    return corpus_rates(utterance_errors(refs, hyps))
 
 
 @torch.no_grad()
@@ -78,17 +71,19 @@ def evaluate(
     for name in subnets or ["largest", "smallest"]:
         spec = model.set_active_subnet(name)
         hyps = [transcribe(model, tok, f, method, beam) for f in feats]
-        refs = [u.text for u in utts]
-        by_voice: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
-        for u, h in zip(utts, hyps):
-            by_voice[u.voice][0].append(u.text)
-            by_voice[u.voice][1].append(h)
+        errors = utterance_errors([u.text for u in utts], hyps)
+        by_voice: dict[str, list[UtteranceErrors]] = defaultdict(list)
+        for u, e in zip(utts, errors):
+            by_voice[u.voice].append(e)
         results["subnets"][spec.id] = {
             "name": name,
             "params": model.space.num_params(spec),
-            **error_rates(refs, hyps),
-            "per_voice": {v: error_rates(r, h) for v, (r, h) in sorted(by_voice.items())},
+            **corpus_rates(errors),
+            "per_voice": {v: corpus_rates(es) for v, es in sorted(by_voice.items())},
             "examples": [{"id": u.id, "ref": u.text, "hyp": h} for u, h in list(zip(utts, hyps))[:5]],
+            # per utterance, so that two evaluations can be compared with a paired bootstrap
+            "utterances": [{"id": u.id, "voice": u.voice, "hyp": h, **e.to_dict()}
+                           for u, h, e in zip(utts, hyps, errors)],  # fmt: skip
         }
     if out is not None:
         atomic_write_text(Path(out), json.dumps(results, indent=2) + "\n")
