@@ -137,3 +137,21 @@ def test_a_killed_run_resumes_to_the_same_corpus(tmp_path: Path) -> None:
     assert _digest(tmp_path / "killed") == _digest(tmp_path / "clean")
     assert len(_digest(tmp_path / "clean")) == 60
     assert not list((tmp_path / "killed").rglob(".*.wav")), "no temporary files left"
+
+
+def test_a_further_test_set_avoids_the_sentences_of_another_corpus(tmp_path: Path) -> None:
+    """A larger test set for a trained model: other sentences, mostly test splits."""
+    synthesize_corpus(_cfg(tmp_path / "a", num_utts=8, workers=1))
+    manifests = tuple(tmp_path / "a" / f"{s}.jsonl" for s in ("train", "test"))
+    # the same seed without exclusion would draw the very same sentences
+    cfg = _cfg(tmp_path / "b", num_utts=8, workers=1, exclude_manifests=manifests,
+               dev_fraction=0.0, test_fraction=0.45, unseen_fraction=0.4)  # fmt: skip
+    b = synthesize_corpus(cfg)
+    assert {s: v["utterances"] for s, v in b["splits"].items()} == {"train": 1, "dev": 1, "test": 3, "test-unseen-voice": 3}
+    excluded = {u.text for m in manifests for u in read_manifest(m)}
+    new = {u.text for s in b["splits"] for u in read_manifest(tmp_path / "b" / f"{s}.jsonl")}
+    assert len(new) == 8 and not new & excluded
+    with pytest.raises(ConfigError, match="missing.jsonl not found"):
+        synthesize_corpus(_cfg(tmp_path / "c", exclude_manifests=(tmp_path / "missing.jsonl",)))
+    with pytest.raises(ConfigError, match="must leave some for train"):
+        synthesize_corpus(_cfg(tmp_path / "c", test_fraction=0.5, unseen_fraction=0.5))

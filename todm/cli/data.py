@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="espeak-ng accents heard only in test-unseen-voice (default: en-029)")
     s.add_argument("--heldout-flite", nargs="+", default=["awb"], metavar="VOICE",
                    help="flite voices heard only in test-unseen-voice (default: awb)")
+    s.add_argument("--dev-fraction", type=float, default=0.05, help="share of utterances in dev (default 0.05)")
+    s.add_argument("--test-fraction", type=float, default=0.05, help="share in test (default 0.05)")
+    s.add_argument("--unseen-fraction", type=float, default=0.05,
+                   help="share in test-unseen-voice (default 0.05)")  # fmt: skip
+    s.add_argument("--exclude-text", nargs="+", type=Path, default=[], metavar="MANIFEST",
+                   help="never use a sentence of these manifests (a further test set for a trained model)")  # fmt: skip
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_synth)
 
@@ -93,7 +99,8 @@ def _synth(args: argparse.Namespace) -> int:
         noise_snrs=tuple(args.noise_snrs), noise_dir=args.noise_dir, reverb_prob=args.reverb_prob,
         voices=tuple(args.voices) if args.voices else None,
         heldout_accents=tuple(args.heldout_accents), heldout_flite=tuple(args.heldout_flite),
-        quiet=args.quiet,
+        dev_fraction=args.dev_fraction, test_fraction=args.test_fraction,
+        unseen_fraction=args.unseen_fraction, exclude_manifests=tuple(args.exclude_text), quiet=args.quiet,
     )  # fmt: skip
     print(format_summary(synthesize_corpus(cfg), args.out))
     return 0

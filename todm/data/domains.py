@@ -48,10 +48,11 @@ def domain_sentences(
     text_file: Path | None = None,
     min_words: int = 4,
     max_words: int = 20,
+    exclude: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Up to ``count`` distinct normalized sentences of ``domain``, shuffled by ``rng``."""
+    """Up to ``count`` distinct normalized sentences of ``domain``, shuffled by ``rng``, none in ``exclude``."""
     if domain == "digits":
-        return digit_sentences(count, rng)
+        return [s for s in digit_sentences(count, rng) if s not in exclude]
     if domain == "commands":
         pool = command_sentences()
     elif domain == "open":
@@ -59,5 +60,6 @@ def domain_sentences(
         pool = sentences_from(paragraphs, min_words, max_words)
     else:
         raise ConfigError(f"domain: {domain!r} is not one of {DOMAINS}")
+    pool = [s for s in pool if s not in exclude]
     order = rng.permutation(len(pool))
     return [pool[i] for i in order[:count]]

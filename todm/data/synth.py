@@ -25,7 +25,7 @@ from todm.bundle import atomic_write_text
 from todm.data import degrade
 from todm.data.audio import TARGET_SAMPLE_RATE, load_audio, write_wav
 from todm.data.domains import DOMAINS, domain_sentences
-from todm.data.manifest import Utterance, write_manifest
+from todm.data.manifest import Utterance, read_manifest, write_manifest
 from todm.data.voices import Voice, all_voices, random_prosody, synthesize
 from todm.errors import ConfigError
 
@@ -57,6 +57,9 @@ class SynthConfig:
     dev_fraction: float = 0.05
     test_fraction: float = 0.05
     unseen_fraction: float = 0.05
+    # Sentences of these manifests are never drawn: a further test set for a model keeps
+    # its words-in-context unseen (open vocabulary), as the corpus's own splits do.
+    exclude_manifests: tuple[Path, ...] = ()
     noise_prob: float = 0.0
     noise_snrs: tuple[float, ...] = (5.0, 10.0, 20.0)
     noise_dir: Path | None = None
@@ -92,6 +95,11 @@ class SynthConfig:
                 errors.append(
                     f"voices: unknown {', '.join(unknown)} (see `todm data voices`)"
                 )
+        for m in self.exclude_manifests:
+            if not Path(m).is_file():
+                errors.append(f"exclude_manifests: {m} not found")
+        if self.dev_fraction + self.test_fraction + self.unseen_fraction >= 1:
+            errors.append("dev_fraction + test_fraction + unseen_fraction: must leave some for train (< 1)")
         if self.noise_dir is not None and not Path(self.noise_dir).is_dir():
             errors.append(f"noise_dir: {self.noise_dir} is not a directory")
         if errors:
@@ -138,16 +146,17 @@ def _voice_pools(cfg: SynthConfig) -> tuple[list[Voice], list[Voice]]:
 def plan_jobs(cfg: SynthConfig, noise_files: list[Path]) -> list[Job]:
     """Decide every utterance of the corpus (deterministic in ``cfg.seed``)."""
     rng = np.random.default_rng(cfg.seed)
+    exclude = {u.text for m in cfg.exclude_manifests for u in read_manifest(m)}
     if cfg.num_utts is not None:
         total = cfg.num_utts
         sentences = domain_sentences(
-            cfg.domain, total, rng, cfg.text_file, cfg.min_words, cfg.max_words
+            cfg.domain, total, rng, cfg.text_file, cfg.min_words, cfg.max_words, exclude
         )
     else:
         # Draw more sentences than needed, then keep them until their estimated
         # duration reaches the target.
         upper = max(4, int(cfg.hours * 3600 / (SECONDS_OVERHEAD + SECONDS_PER_WORD)))
-        pool = domain_sentences(cfg.domain, upper, rng, cfg.text_file, cfg.min_words, cfg.max_words)
+        pool = domain_sentences(cfg.domain, upper, rng, cfg.text_file, cfg.min_words, cfg.max_words, exclude)
         target, acc, sentences = cfg.hours * 3600, 0.0, []
         for sent in pool:
             if acc >= target:
@@ -264,6 +273,14 @@ def _claim_directory(out_dir: Path, jobs: list[Job]) -> None:
     )
 
 
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Path):
+        return str(v)
+    if isinstance(v, (tuple, list)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
 def synthesize_corpus(cfg: SynthConfig) -> dict[str, Any]:
     """Build (or finish) the corpus in ``cfg.out_dir``; returns the summary (also corpus.json)."""
     cfg.validate()
@@ -300,7 +317,7 @@ def synthesize_corpus(cfg: SynthConfig) -> dict[str, Any]:
         "domain": cfg.domain,
         "seed": cfg.seed,
         "command": _command_line(),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
+        "config": {k: _jsonable(v) for k, v in asdict(cfg).items()},
         "render_seconds": round(elapsed, 2),
         "splits": {},
     }
