@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import subprocess
 import sys
@@ -38,7 +39,7 @@ KILLED_RUN = textwrap.dedent(
 
     T.ScaledAdam = Killed
     cfg = tiny_train_config(Path(sys.argv[1]), Path(sys.argv[2]), max_steps={STEPS})
-    cfg.checkpoint_every, cfg.num_threads, cfg.recipe.num_random = {CKPT_EVERY}, 1, 1
+    cfg.checkpoint_every, cfg.num_threads, cfg.recipe.num_random, cfg.log_every = {CKPT_EVERY}, 1, 1, 1
     T.train(cfg, quiet=True)
     """
 )
@@ -53,7 +54,7 @@ def _share_prepared(src: Path, dst: Path) -> None:
 
 def _config(corpus: Path, exp: Path):
     cfg = tiny_train_config(corpus, exp, max_steps=STEPS)
-    cfg.checkpoint_every, cfg.num_threads, cfg.recipe.num_random = CKPT_EVERY, 1, 1
+    cfg.checkpoint_every, cfg.num_threads, cfg.recipe.num_random, cfg.log_every = CKPT_EVERY, 1, 1, 1
     return cfg
 
 
@@ -85,6 +86,13 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_corpus: Path, tmp_path
             if isinstance(value, torch.Tensor):
                 torch.testing.assert_close(b["optimizer"]["state"][pid][key], value, rtol=0, atol=1e-6)
     torch.testing.assert_close(b["rng"]["torch"], a["rng"]["torch"], rtol=0, atol=0)
+    # The metrics the killed run logged past its checkpoint are replaced, not repeated.
+    def metrics(exp: Path) -> list[dict[str, str]]:
+        with open(exp / "metrics.csv", newline="") as f:
+            return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+
+    assert [r["step"] for r in metrics(resumed)] == [str(s) for s in range(1, STEPS + 1)]
+    assert metrics(resumed) == metrics(straight)
     # The training cost carries over the kill: the resumed run adds to what was spent.
     for key in ("wall_seconds", "cpu_seconds"):
         assert 0 < at_kill["cost"][key] < b["cost"][key]

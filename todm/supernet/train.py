@@ -18,12 +18,12 @@ Run several processes with ``torchrun --nproc-per-node N -m todm.cli train ...``
 from __future__ import annotations
 
 import csv
+import io
 import os
 import random
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -154,6 +154,19 @@ def train_step(
     return stats
 
 
+def _drop_rows_after(log_path: Path, step: int) -> None:
+    """Forget the metrics a killed run logged after the checkpoint it resumes from: they are redone."""
+    with open(log_path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= step]
+    if len(kept) < len(rows):
+        buf = io.StringIO(newline="")
+        csv.writer(buf).writerows(kept)
+        atomic_write_text(log_path, buf.getvalue())
+
+
 def _average_gradients(model: torch.nn.Module, world: int) -> None:
     # Subnets change every step, so DDP's bucket bookkeeping does not fit; a flat
     # all-reduce of every gradient (zeros where unused) is simple and exact.
@@ -241,11 +254,14 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
     bar = tqdm(total=cfg.max_steps, initial=step, desc="train", unit="step",
                disable=quiet or rank != 0, file=sys.stderr)  # fmt: skip
     log_path = exp / "metrics.csv"
+    if rank == 0 and step > 0 and log_path.is_file():
+        _drop_rows_after(log_path, step)
     writer = None
     try:
         from torch.utils.tensorboard import SummaryWriter
 
-        writer = SummaryWriter(str(exp / "tb")) if rank == 0 else None
+        # purge_step hides what a killed run logged past its last checkpoint
+        writer = SummaryWriter(str(exp / "tb"), purge_step=step + 1 if step else None) if rank == 0 else None
     except ImportError:  # tensorboard is optional
         writer = None
     t0, c0 = time.perf_counter(), time.process_time()
@@ -295,9 +311,3 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
         writer.close()
     return exp
 
-
-def describe(cfg: TrainConfig) -> dict[str, Any]:
-    """A short summary of what a config trains (for logs and the CLI)."""
-    m = Supernet(cfg.model)
-    return {"largest": m.space.largest().id, "smallest": m.space.smallest().id,
-            "params_largest": m.space.num_params(m.space.largest())}  # fmt: skip
