@@ -171,3 +171,48 @@ def test_beam_beats_greedy_where_greedy_commits_early() -> None:
     assert greedy == []
     assert beam == [1]
     assert m.seq_logprob(beam) > m.seq_logprob(greedy)
+
+
+def test_lstm_history_decoder_matches_teacher_forcing() -> None:
+    from todm.supernet.decode import LSTMHistoryDecoder
+    from todm.supernet.model import Supernet
+    from todm.supernet.model_config import tiny_config
+
+    torch.manual_seed(0)
+    m = Supernet(tiny_config(predictor="lstm")).eval()
+    tokens = (3, 7, 5, 7)
+    with torch.no_grad():
+        forced = m.decoder_seq(torch.tensor([tokens]))[0]  # [U+1, J]
+    dec = LSTMHistoryDecoder(m.predictor)
+    # out of order and repeated: states come from the memo or are extended from a prefix
+    histories = [tokens[:3], (), tokens, tokens[:1], tokens[:3]]
+    got = dec(histories)
+    for row, h in zip(got, histories):
+        torch.testing.assert_close(row, forced[len(h)], rtol=0, atol=1e-6)
+
+
+def test_greedy_with_an_lstm_predictor_equals_rerunning_it_on_each_history() -> None:
+    from todm.supernet.decode import LSTMHistoryDecoder
+    from todm.supernet.model import Supernet
+    from todm.supernet.model_config import tiny_config
+
+    torch.manual_seed(1)
+    m = Supernet(tiny_config(predictor="lstm")).eval()
+    with torch.no_grad():
+        enc, lens = m(torch.randn(1, 60, 80), torch.tensor([60]))
+        proj = m.encoder_proj(enc)[0, : int(lens[0])]
+        # The joiner's bias pushes tokens over blank, so the search emits several tokens per frame.
+        m.joiner.out.bias[m.config.blank_id] -= 2.0
+
+    def rerun(histories):  # the LSTM teacher-forced over each whole history: slow and obviously right
+        return torch.cat([m.decoder_seq(torch.tensor([h], dtype=torch.long))[:, -1] for h in histories])
+
+    for symbols in (1, 3):
+        fast = greedy_search(proj, None, m.joiner, m.config.blank_id, m.config.context_size, symbols,
+                             history_decoder=LSTMHistoryDecoder(m.predictor))  # fmt: skip
+        slow = greedy_search(proj, None, m.joiner, m.config.blank_id, m.config.context_size, symbols,
+                             history_decoder=rerun)  # fmt: skip
+        assert fast == slow and len(fast) > 3
+        beam1 = modified_beam_search(proj, None, m.joiner, m.config.blank_id, m.config.context_size, beam=1,
+                                     max_symbols_per_frame=symbols, history_decoder=LSTMHistoryDecoder(m.predictor))  # fmt: skip
+        assert beam1 == fast

@@ -83,3 +83,17 @@ def test_unknown_subnet_and_method_are_config_errors(tiny_experiment: Path, tiny
         evaluate(ckpt, tiny_corpus / "test.jsonl", method="viterbi")
     with pytest.raises(ConfigError):
         evaluate(ckpt, tiny_corpus / "test.jsonl", ["L9-D999-F1x9-H1x9"], max_utts=1)
+
+
+def test_an_lstm_predictor_checkpoint_evaluates_with_every_method(tiny_corpus: Path, tmp_path: Path) -> None:
+    from todm.supernet.testing import tiny_train_config
+    from todm.supernet.train import train
+
+    cfg = tiny_train_config(tiny_corpus, tmp_path / "lstm", max_steps=2)
+    cfg.model.predictor, cfg.num_threads = "lstm", 1
+    ckpt = train(cfg, quiet=True) / "checkpoints" / "last.pt"
+    manifest = tiny_corpus / "test.jsonl"
+    res = {m: evaluate(ckpt, manifest, ["largest"], m, beam=1, max_utts=3) for m in ("greedy", "beam", "ctc")}
+    hyps = {m: [u["hyp"] for u in next(iter(r["subnets"].values()))["utterances"]] for m, r in res.items()}
+    assert all(len(h) == 3 for h in hyps.values())
+    assert hyps["beam"] == hyps["greedy"]  # a beam of one is the greedy search, whatever the predictor

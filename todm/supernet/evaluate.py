@@ -19,7 +19,7 @@ from todm.data.tokenizer import Tokenizer
 from todm.errors import ConfigError
 from todm.runtime.scoring import UtteranceErrors, corpus_rates, utterance_errors
 from todm.supernet.checkpoint import load_checkpoint
-from todm.supernet.decode import ctc_greedy, greedy_search, modified_beam_search
+from todm.supernet.decode import LSTMHistoryDecoder, ctc_greedy, greedy_search, modified_beam_search
 from todm.supernet.model import Supernet
 
 METHODS = ("greedy", "beam", "ctc")
@@ -41,8 +41,12 @@ def transcribe(model: Supernet, tok: Tokenizer, feats: torch.Tensor, method: str
     else:
         proj = model.encoder_proj(enc)[0, :n]
         search = greedy_search if method == "greedy" else modified_beam_search
-        kwargs = {} if method == "greedy" else {"beam": beam}
-        ids = search(proj, model.decoder_out, model.joiner, cfg.blank_id, cfg.context_size, **kwargs)
+        kwargs: dict[str, Any] = {} if method == "greedy" else {"beam": beam}
+        if cfg.predictor == "lstm":
+            kwargs["history_decoder"] = LSTMHistoryDecoder(model.predictor)
+            ids = search(proj, None, model.joiner, cfg.blank_id, cfg.context_size, **kwargs)
+        else:
+            ids = search(proj, model.decoder_out, model.joiner, cfg.blank_id, cfg.context_size, **kwargs)
     return tok.decode(ids)
 
 
