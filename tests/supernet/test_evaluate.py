@@ -51,6 +51,11 @@ def test_ctc_and_beam_decoding(tiny_experiment: Path, tiny_corpus: Path) -> None
     beam = evaluate(ckpt, manifest, ["largest"], "beam", beam=4, max_utts=12)
     ctc = evaluate(ckpt, manifest, ["largest"], "ctc", max_utts=12)
     (g,), (b,), (c,) = (list(r["subnets"].values()) for r in (greedy, beam, ctc))
+    # Decoding utterances together (the default) gives what decoding each alone gives.
+    for method, res in (("greedy", greedy), ("beam", beam), ("ctc", ctc)):
+        alone = evaluate(ckpt, manifest, ["largest"], method, beam=4, max_utts=12, max_batch_frames=1)
+        assert [u["hyp"] for u in next(iter(alone["subnets"].values()))["utterances"]] == \
+            [u["hyp"] for u in next(iter(res["subnets"].values()))["utterances"]], method
     assert g["words"] == b["words"] == c["words"] == sum(len(u.text.split()) for u in read_manifest(manifest)[:12])
     assert g["wer"] < 40.0
     # The beam may emit several symbols per frame as greedy does, so it is no worse than

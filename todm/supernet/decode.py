@@ -82,6 +82,38 @@ def greedy_search(
 
 
 @torch.no_grad()
+def greedy_search_batch(
+    enc: torch.Tensor, enc_lens: torch.Tensor, decoder: Decoder | None, joiner: Joiner, blank: int,
+    context_size: int, max_symbols_per_frame: int = 3, history_decoder: HistoryDecoder | None = None,
+) -> list[list[int]]:  # fmt: skip
+    """:func:`greedy_search` over a padded batch ``enc [B, T, J]`` (``enc_lens [B]``) at once.
+
+    Each frame, the utterances still emitting go through the joiner together, so the
+    result is that of searching each utterance alone; the Python loop runs once per frame
+    and symbol instead of once per utterance, frame and symbol.
+    """
+    dec_of = history_decoder or stateless_decoder(decoder, blank, context_size)  # type: ignore[arg-type]
+    hyps: list[tuple[int, ...]] = [() for _ in range(enc.shape[0])]
+    dec = dec_of(hyps)
+    lens = enc_lens.tolist()
+    for t in range(enc.shape[1]):
+        rows = [b for b, n in enumerate(lens) if t < n]
+        if not rows:
+            break
+        for _ in range(max_symbols_per_frame):
+            idx = torch.tensor(rows)
+            toks = joiner(enc[idx, t], dec[idx]).argmax(-1).tolist()
+            rows = [b for b, tok in zip(rows, toks) if tok != blank]
+            if not rows:
+                break
+            for b, tok in zip(idx.tolist(), toks):
+                if tok != blank:
+                    hyps[b] += (tok,)
+            dec[torch.tensor(rows)] = dec_of([hyps[b] for b in rows])
+    return [list(h) for h in hyps]
+
+
+@torch.no_grad()
 def modified_beam_search(
     enc: torch.Tensor, decoder: Decoder | None, joiner: Joiner, blank: int, context_size: int, beam: int = 4,
     max_symbols_per_frame: int = 3, history_decoder: HistoryDecoder | None = None,

@@ -19,7 +19,12 @@ from todm.data.tokenizer import Tokenizer
 from todm.errors import ConfigError
 from todm.runtime.scoring import UtteranceErrors, corpus_rates, utterance_errors
 from todm.supernet.checkpoint import load_checkpoint
-from todm.supernet.decode import LSTMHistoryDecoder, ctc_greedy, greedy_search, modified_beam_search
+from todm.supernet.decode import (
+    LSTMHistoryDecoder,
+    ctc_greedy,
+    greedy_search_batch,
+    modified_beam_search,
+)
 from todm.supernet.model import Supernet
 
 METHODS = ("greedy", "beam", "ctc")
@@ -31,23 +36,44 @@ def error_rates(refs: list[str], hyps: list[str]) -> dict[str, float | int]:
 
 
 @torch.no_grad()
-def transcribe(model: Supernet, tok: Tokenizer, feats: torch.Tensor, method: str, beam: int = 4) -> str:
-    """Transcribe one utterance's raw fbank ``feats [T, 80]`` with the active subnet."""
-    enc, lens = model(feats[None], torch.tensor([feats.shape[0]]))
-    n = int(lens[0])
+def transcribe_batch(model: Supernet, tok: Tokenizer, feats: list[torch.Tensor], method: str, beam: int = 4) -> list[str]:
+    """Transcribe utterances' raw fbank ``feats`` (each ``[T, 80]``) with the active subnet.
+
+    One padded encoder pass for all; the encoder masks each utterance to its own length,
+    so every transcript is what the utterance alone would give.
+    """
+    lens = torch.tensor([f.shape[0] for f in feats])
+    enc, enc_lens = model(torch.nn.utils.rnn.pad_sequence(feats, batch_first=True), lens)
     cfg = model.config
     if method == "ctc":
-        ids = ctc_greedy(model.ctc_log_probs(enc)[0, :n], cfg.blank_id)
+        lp = model.ctc_log_probs(enc)
+        return [tok.decode(ctc_greedy(lp[b, :n], cfg.blank_id)) for b, n in enumerate(enc_lens.tolist())]
+    proj = model.encoder_proj(enc)
+    # The LSTM state after a token history is the same in every utterance: one memo for all.
+    lstm = {"history_decoder": LSTMHistoryDecoder(model.predictor)} if cfg.predictor == "lstm" else {}
+    decoder = None if lstm else model.decoder_out
+    if method == "greedy":
+        ids = greedy_search_batch(proj, enc_lens, decoder, model.joiner, cfg.blank_id, cfg.context_size, **lstm)
     else:
-        proj = model.encoder_proj(enc)[0, :n]
-        search = greedy_search if method == "greedy" else modified_beam_search
-        kwargs: dict[str, Any] = {} if method == "greedy" else {"beam": beam}
-        if cfg.predictor == "lstm":
-            kwargs["history_decoder"] = LSTMHistoryDecoder(model.predictor)
-            ids = search(proj, None, model.joiner, cfg.blank_id, cfg.context_size, **kwargs)
-        else:
-            ids = search(proj, model.decoder_out, model.joiner, cfg.blank_id, cfg.context_size, **kwargs)
-    return tok.decode(ids)
+        ids = [modified_beam_search(proj[b, :n], decoder, model.joiner, cfg.blank_id, cfg.context_size, beam=beam, **lstm)
+               for b, n in enumerate(enc_lens.tolist())]  # fmt: skip
+    return [tok.decode(i) for i in ids]
+
+
+def transcribe(model: Supernet, tok: Tokenizer, feats: torch.Tensor, method: str, beam: int = 4) -> str:
+    """Transcribe one utterance's raw fbank ``feats [T, 80]`` with the active subnet."""
+    return transcribe_batch(model, tok, [feats], method, beam)[0]
+
+
+def _length_batches(lengths: list[int], max_frames: int) -> list[list[int]]:
+    """Indices grouped by similar length, each group's padded size within ``max_frames``."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    groups: list[list[int]] = [[]]
+    for i in order:
+        if groups[-1] and lengths[i] * (len(groups[-1]) + 1) > max_frames:
+            groups.append([])
+        groups[-1].append(i)
+    return [g for g in groups if g]
 
 
 def evaluate(
@@ -58,8 +84,13 @@ def evaluate(
     beam: int = 4,
     max_utts: int | None = None,
     out: Path | None = None,
+    max_batch_frames: int = 20_000,
 ) -> dict[str, Any]:
-    """Decode ``manifest`` with each subnet; returns (and optionally writes) the results."""
+    """Decode ``manifest`` with each subnet; returns (and optionally writes) the results.
+
+    Utterances of similar length are decoded together, up to ``max_batch_frames`` padded
+    fbank frames a batch (1 decodes one at a time; the transcripts are the same).
+    """
     if method not in METHODS:
         raise ConfigError(f"method {method!r} is not one of {METHODS}")
     from todm.data.audio import load_audio
@@ -74,7 +105,10 @@ def evaluate(
                                "method": method, "subnets": {}}  # fmt: skip
     for name in subnets or ["largest", "smallest"]:
         spec = model.set_active_subnet(name)
-        hyps = [transcribe(model, tok, f, method, beam) for f in feats]
+        hyps = [""] * len(feats)
+        for group in _length_batches([f.shape[0] for f in feats], max_batch_frames):
+            for i, h in zip(group, transcribe_batch(model, tok, [feats[i] for i in group], method, beam)):
+                hyps[i] = h
         errors = utterance_errors([u.text for u in utts], hyps)
         by_voice: dict[str, list[UtteranceErrors]] = defaultdict(list)
         for u, e in zip(utts, errors):
