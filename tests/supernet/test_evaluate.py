@@ -102,3 +102,30 @@ def test_an_lstm_predictor_checkpoint_evaluates_with_every_method(tiny_corpus: P
     hyps = {m: [u["hyp"] for u in next(iter(r["subnets"].values()))["utterances"]] for m, r in res.items()}
     assert all(len(h) == 3 for h in hyps.values())
     assert hyps["beam"] == hyps["greedy"]  # a beam of one is the greedy search, whatever the predictor
+
+
+def test_cli_eval_compares_with_an_earlier_result(tiny_experiment: Path, tiny_corpus: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture) -> None:  # fmt: skip
+    ckpt = str(tiny_experiment / "checkpoints" / "last.pt")
+    manifest = str(tiny_corpus / "test.jsonl")
+    base = tmp_path / "smallest.json"
+    common = ["eval", "--checkpoint", ckpt, "--max-utts", "10"]
+    assert todm_main([*common, "--manifest", manifest, "--subnet", "smallest", "--out", str(base)]) == 0
+    capsys.readouterr()
+    assert todm_main([*common, "--manifest", manifest, "--subnet", "largest", "--compare-to", str(base)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if "95% interval" in line)
+    sid, wer, base_wer, ratio, low, high = lines[header + 1].replace("[", "").replace("]", "").replace(",", "").split()
+    smallest = json.loads(base.read_text())
+    assert float(base_wer) == pytest.approx(next(iter(smallest["subnets"].values()))["wer"], abs=0.01)
+    if float(base_wer) > 0:
+        assert float(ratio) == pytest.approx(float(wer) / float(base_wer), abs=2e-3)
+        assert float(low) <= float(ratio) <= float(high)
+    # another manifest, or a file that is not a result: clear errors naming the file, exit 2
+    other = ["--manifest", str(tiny_corpus / "test-unseen-voice.jsonl"), "--subnet", "largest"]
+    assert todm_main([*common, *other, "--compare-to", str(base)]) == 2
+    assert "smallest.json" in capsys.readouterr().err
+    junk = tmp_path / "junk.json"
+    junk.write_text("not json")
+    assert todm_main([*common, *other, "--compare-to", str(junk)]) == 2
+    assert "junk.json: not a readable eval result" in capsys.readouterr().err

@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--beam", type=int, default=4)
     e.add_argument("--max-utts", type=int, default=None)
     e.add_argument("--out", type=Path, help="write the results JSON here")
+    e.add_argument("--compare-to", type=Path, metavar="RESULTS_JSON",
+                   help="another eval's --out on the same manifest: print each WER ratio with its 95%% "
+                   "paired-bootstrap interval")  # fmt: skip
     e.set_defaults(func=_eval)
 
 
@@ -43,9 +46,20 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from todm.supernet.evaluate import evaluate, format_results
+    import json
 
+    from todm.errors import DataError
+    from todm.supernet.evaluate import compare_results, evaluate, format_results
+
+    baseline = None
+    if args.compare_to is not None:  # read first: a bad file should not cost a decoding
+        try:
+            baseline = json.loads(args.compare_to.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise DataError(f"{args.compare_to}: not a readable eval result ({e})") from None
     res = evaluate(args.checkpoint, args.manifest, args.subnet, args.method, args.beam,
                    args.max_utts, args.out)  # fmt: skip
     print(format_results(res))
+    if baseline is not None:
+        print(compare_results(res, baseline, str(args.compare_to)))
     return 0

@@ -16,8 +16,13 @@ import torch
 from todm.bundle import atomic_write_text
 from todm.data.manifest import read_manifest
 from todm.data.tokenizer import Tokenizer
-from todm.errors import ConfigError
-from todm.runtime.scoring import UtteranceErrors, corpus_rates, utterance_errors
+from todm.errors import ConfigError, DataError
+from todm.runtime.scoring import (
+    UtteranceErrors,
+    corpus_rates,
+    paired_bootstrap_ratio,
+    utterance_errors,
+)
 from todm.supernet.checkpoint import load_checkpoint
 from todm.supernet.decode import (
     LSTMHistoryDecoder,
@@ -132,4 +137,32 @@ def format_results(results: dict[str, Any]) -> str:
     lines = [f"{'subnet':<34} {'params':>9} {'WER %':>7} {'CER %':>7}  ({results['method']}, {results['manifest']})"]
     for sid, r in results["subnets"].items():
         lines.append(f"{sid:<34} {r['params']:>9,} {r['wer']:>7.2f} {r['cer']:>7.2f}")
+    return "\n".join(lines)
+
+
+def compare_results(results: dict[str, Any], baseline: dict[str, Any], baseline_name: str) -> str:
+    """Each subnet of ``results`` against ``baseline`` (another ``evaluate`` result on the same
+    manifest): WER ratio with its 95% paired-bootstrap interval over the utterances.
+
+    A subnet is compared with the baseline's subnet of the same id, or with the baseline's
+    only subnet (a model trained alone, say).
+    """
+    if Path(results["manifest"]).resolve() != Path(baseline["manifest"]).resolve():
+        raise DataError(f"{baseline_name}: decoded {baseline['manifest']}, not {results['manifest']}")
+    lines = [f"{'subnet':<34} {'WER %':>7} {'base %':>7} {'ratio':>6}  95% interval  (against {baseline_name})"]
+    for sid, r in results["subnets"].items():
+        base = baseline["subnets"].get(sid)
+        if base is None and len(baseline["subnets"]) == 1:
+            base = next(iter(baseline["subnets"].values()))
+        if base is None:
+            raise DataError(f"{baseline_name}: has no subnet {sid} (it holds {', '.join(baseline['subnets'])})")
+        if "utterances" not in base or [u["id"] for u in base["utterances"]] != [u["id"] for u in r["utterances"]]:
+            raise DataError(f"{baseline_name}: not the same utterances as this evaluation (or written by an "
+                            "older todm without per-utterance counts); evaluate both on the same manifest")  # fmt: skip
+        if not any(u["word_errors"] for u in base["utterances"]):
+            lines.append(f"{sid:<34} {r['wer']:>7.2f} {base['wer']:>7.2f}  (no ratio: the baseline makes no error)")
+            continue
+        iv = paired_bootstrap_ratio([UtteranceErrors.from_dict(u) for u in r["utterances"]],
+                                    [UtteranceErrors.from_dict(u) for u in base["utterances"]])  # fmt: skip
+        lines.append(f"{sid:<34} {r['wer']:>7.2f} {base['wer']:>7.2f} {iv.ratio:>6.3f}  [{iv.low:.3f}, {iv.high:.3f}]")
     return "\n".join(lines)
