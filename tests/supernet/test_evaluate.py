@@ -129,3 +129,6 @@ def test_cli_eval_compares_with_an_earlier_result(tiny_experiment: Path, tiny_co
     junk.write_text("not json")
     assert todm_main([*common, *other, "--compare-to", str(junk)]) == 2
     assert "junk.json: not a readable eval result" in capsys.readouterr().err
+    junk.write_text('{"wer": 3}')
+    assert todm_main([*common, *other, "--compare-to", str(junk)]) == 2
+    assert "junk.json: not a readable eval result" in capsys.readouterr().err

@@ -57,6 +57,8 @@ def _eval(args: argparse.Namespace) -> int:
             baseline = json.loads(args.compare_to.read_text())
         except (OSError, json.JSONDecodeError) as e:
             raise DataError(f"{args.compare_to}: not a readable eval result ({e})") from None
+        if not isinstance(baseline, dict) or not {"manifest", "subnets"} <= baseline.keys():
+            raise DataError(f"{args.compare_to}: not a readable eval result (no manifest and subnets)")
     res = evaluate(args.checkpoint, args.manifest, args.subnet, args.method, args.beam,
                    args.max_utts, args.out)  # fmt: skip
     print(format_results(res))
