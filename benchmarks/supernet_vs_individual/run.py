@@ -17,7 +17,10 @@ reports each WER ratio with its 95% paired-bootstrap interval over the test utte
 writes ``results.json`` and ``results.md`` (a Markdown table) to ``--out``;
 ``--record`` also copies them beside this script. ``--part`` splits the work into
 processes that run side by side (see README.md); each run's cost is the wall and CPU
-seconds its training recorded in its checkpoint. ``--eval-corpus`` decodes a larger test
+seconds its training recorded in its checkpoint. ``--part cost-probe`` also times
+``--probe-steps`` steps of every run's recipe interleaved in one process
+(``todm.supernet.step_cost``), a per-step cost ratio that does not depend on what else
+shared the machine while each run trained; the report adds it when it is there. ``--eval-corpus`` decodes a larger test
 set than the training corpus's own; ``--step N`` reports every run as it stood at step N.
 """
 
@@ -38,6 +41,7 @@ from todm.supernet.checkpoint import read_checkpoint
 from todm.supernet.evaluate import evaluate
 from todm.supernet.model import Supernet
 from todm.supernet.space import SearchSpace, SubnetSpec
+from todm.supernet.step_cost import StepCosts, probe_step_costs
 from todm.supernet.train import train
 from todm.supernet.train_config import TrainConfig
 
@@ -118,6 +122,41 @@ def evaluated(ckpt: Path, manifest: Path, subnets: list[str], method: str, max_u
     return found
 
 
+def step_cost_summary(path: Path, runs: list[dict[str, Any]], result: dict[str, Any]) -> list[str]:
+    """Add the side-by-side step cost probe (``--part cost-probe``) to ``result``; its lines
+    for the report. Nothing when no probe of exactly these runs is there."""
+    if not path.is_file():
+        return []
+    probe = StepCosts(**json.loads(path.read_text()))
+    names = [r["name"] for r in runs]
+    if sorted(probe.cpu_seconds) != sorted(names):
+        print(f"{path}: probed other runs than these; left out of the report (run --part cost-probe again)")
+        return []
+    twins = names[1:]
+    by_sizes = [probe.ratio("supernet", twins[:k]) for k in range(1, len(twins) + 1)]
+    result["step_cost_probe"] = {
+        "steps": probe.steps,
+        "cpu_seconds_per_step": {n: round(probe.mean_cpu(n), 4) for n in names},
+        "cost_ratio_cpu": by_sizes[-1],
+        "cost_ratio_cpu_by_sizes": [round(r["ratio"], 3) for r in by_sizes],
+    }
+    result["targets"]["cost_ratio_side_by_side_met"] = by_sizes[-1]["ratio"] <= COST_RATIO_TARGET
+    last = by_sizes[-1]
+    lines = [
+        "",
+        f"Step cost measured side by side ({path.name}: every run's recipe built in one process and "
+        f"timed on the same {len(probe.steps)} batches, interleaved step by step): a supernet step costs "
+        f"{last['ratio']:.2f} [{last['low']:.2f}, {last['high']:.2f}] of one step of each of the {len(twins)} twins; "
+        "with equal steps that is the cost ratio free of what else ran beside each training. "
+        f"Against the first k twins: {', '.join(format(r['ratio'], '.2f') for r in by_sizes)}.",
+        "",
+        "| run | CPU s per step, side by side |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| {n} | {probe.mean_cpu(n):.2f} |" for n in names]
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, help="corpus dir with train/test/test-unseen-voice.jsonl")
@@ -138,9 +177,12 @@ def main() -> None:
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--step", type=int, default=None,
                     help="report from each run's checkpoint at this step instead of its last one")  # fmt: skip
-    ap.add_argument("--part", default="all", choices=["all", "supernet", "individual", "report"],
+    ap.add_argument("--part", default="all", choices=["all", "supernet", "individual", "cost-probe", "report"],
                     help="train only the supernet or only the individual models (two processes side "
-                    "by side), or only evaluate and report runs already trained")  # fmt: skip
+                    "by side), time their steps side by side in one process, or only evaluate and "
+                    "report runs already trained")  # fmt: skip
+    ap.add_argument("--probe-steps", type=int, default=20,
+                    help="steps per run that --part cost-probe times (--part all: 0 skips the probe)")  # fmt: skip
     args = ap.parse_args()
 
     if args.reduced:
@@ -169,7 +211,15 @@ def main() -> None:
     if args.part in ("all", "individual"):
         for cfg in ind_cfgs:
             trained(cfg, args.quiet, True)
-    if args.part in ("supernet", "individual"):
+    probe_path = args.out / "step-costs.json"
+    if args.part == "cost-probe" or (args.part == "all" and args.probe_steps > 0):
+        probe = probe_step_costs({"supernet": sup_cfg, **{f"individual {s.id}": c for s, c in zip(subnets, ind_cfgs)}},
+                                 args.out / "step-cost-probe", args.probe_steps)  # fmt: skip
+        args.out.mkdir(parents=True, exist_ok=True)
+        probe_path.write_text(json.dumps(probe.to_dict(), indent=2) + "\n")
+        print(f"{probe_path}: supernet step {probe.mean_cpu('supernet'):.2f} CPU s; "
+              + ", ".join(f"{n} {probe.mean_cpu(n):.2f}" for n in probe.cpu_seconds if n != "supernet"))
+    if args.part in ("supernet", "individual", "cost-probe"):
         return
     step = args.step
     eval_corpus = args.eval_corpus or args.corpus
@@ -240,6 +290,7 @@ def main() -> None:
         "runs": runs,
         "rows": rows,
     }
+    probe_lines = step_cost_summary(probe_path, runs, result)
     t = result["targets"]
     lines = [
         f"Supernet trained once in {runs[0]['train_cpu_seconds']:.0f} CPU s ({runs[0]['train_seconds']:.0f} s "
@@ -276,6 +327,7 @@ def main() -> None:
     for r in runs:
         lines.append(f"| {r['name']} | {r['train_cpu_seconds']:.0f} | {r['train_seconds']:.0f} "
                      f"| {r['train_cpu_seconds'] / num_steps:.2f} |")  # fmt: skip
+    lines += probe_lines
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.out / "results.md").write_text("\n".join(lines) + "\n")

@@ -154,6 +154,31 @@ def train_step(
     return stats
 
 
+def build_model_and_optimizer(
+    cfg: TrainConfig, stats: FeatureStats, device: torch.device,
+) -> tuple[Supernet, torch.optim.Optimizer, Eden]:  # fmt: skip
+    """A freshly initialised model (seeded by ``cfg.seed``), its optimizer and schedule."""
+    torch.manual_seed(cfg.seed)
+    model = Supernet(cfg.model)
+    model.set_feature_stats(torch.from_numpy(stats.mean), torch.from_numpy(stats.std))
+    model.to(device).train()
+    opt: torch.optim.Optimizer
+    if cfg.optim.name == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
+    else:
+        opt = ScaledAdam(model.parameters(), lr=cfg.optim.lr, clipping_scale=cfg.optim.clipping_scale)
+    return model, opt, Eden(opt, cfg.optim.lr_batches, cfg.optim.lr_epochs, cfg.optim.warmup_batches)
+
+
+def apply_update(model: Supernet, opt: torch.optim.Optimizer) -> float:
+    """Clip and apply the accumulated gradients; returns the gradient norm."""
+    if isinstance(opt, ScaledAdam):
+        return opt.step()  # clips relative to recent norms itself
+    grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0))
+    opt.step()
+    return grad_norm
+
+
 def _drop_rows_after(log_path: Path, step: int) -> None:
     """Forget the metrics a killed run logged after the checkpoint it resumes from: they are redone."""
     with open(log_path, newline="") as f:
@@ -198,15 +223,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
         dist.barrier()
         if rank != 0:
             exp, tok, stats = prepare_experiment(cfg)
-    torch.manual_seed(cfg.seed)
-    model = Supernet(cfg.model)
-    model.set_feature_stats(torch.from_numpy(stats.mean), torch.from_numpy(stats.std))
-    model.to(device).train()
-    if cfg.optim.name == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
-    else:
-        opt = ScaledAdam(model.parameters(), lr=cfg.optim.lr, clipping_scale=cfg.optim.clipping_scale)
-    sched = Eden(opt, cfg.optim.lr_batches, cfg.optim.lr_epochs, cfg.optim.warmup_batches)
+    model, opt, sched = build_model_and_optimizer(cfg, stats, device)
     data = SpeechBatches(Path(cfg.data.train_manifest), tok, cfg.data.max_batch_seconds, cfg.seed,
                          tuple(cfg.data.speed_factors), max_utts=cfg.data.max_train_utts)  # fmt: skip
     step, epoch, start = 0, 0, 0
@@ -273,11 +290,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
             stats_ = train_step(model, batch, cfg, step, dropout, fill, amp)
             if world > 1:
                 _average_gradients(model, world)
-            if isinstance(opt, ScaledAdam):
-                grad_norm = opt.step()  # clips relative to recent norms itself
-            else:
-                grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0))
-                opt.step()
+            grad_norm = apply_update(model, opt)
             sched.step_batch()
             step += 1
             bar.update()
