@@ -145,10 +145,10 @@ def step_cost_summary(path: Path, runs: list[dict[str, Any]], result: dict[str, 
     lines = [
         "",
         f"Step cost measured side by side ({path.name}: every run's recipe built in one process and "
-        f"timed on the same {len(probe.steps)} batches, interleaved step by step): a supernet step costs "
-        f"{last['ratio']:.2f} [{last['low']:.2f}, {last['high']:.2f}] of one step of each of the {len(twins)} twins; "
-        "with equal steps that is the cost ratio free of what else ran beside each training. "
-        f"Against the first k twins: {', '.join(format(r['ratio'], '.2f') for r in by_sizes)}.",
+        f"timed on the same {len(probe.steps)} batches, interleaved step by step): one supernet step costs "
+        f"{last['ratio']:.3f} [95%: {last['low']:.3f}, {last['high']:.3f}] times one step of all {len(twins)} twins "
+        f"together (target {COST_RATIO_TARGET:.3f}); with equal steps that is the cost ratio, free of what else ran "
+        f"beside each training. Against the first k twins: {', '.join(format(r['ratio'], '.2f') for r in by_sizes)}.",
         "",
         "| run | CPU s per step, side by side |",
         "| --- | ---: |",
