@@ -181,7 +181,7 @@ def main() -> None:
                     help="train only the supernet or only the individual models (two processes side "
                     "by side), time their steps side by side in one process, or only evaluate and "
                     "report runs already trained")  # fmt: skip
-    ap.add_argument("--probe-steps", type=int, default=20,
+    ap.add_argument("--probe-steps", type=int, default=60,
                     help="steps per run that --part cost-probe times (--part all: 0 skips the probe)")  # fmt: skip
     args = ap.parse_args()
 
