@@ -20,8 +20,9 @@ processes that run side by side (see README.md); each run's cost is the wall and
 seconds its training recorded in its checkpoint. ``--part cost-probe`` also times
 ``--probe-steps`` steps of every run's recipe interleaved in one process
 (``todm.supernet.step_cost``), a per-step cost ratio that does not depend on what else
-shared the machine while each run trained; the report adds it when it is there. ``--eval-corpus`` decodes a larger test
-set than the training corpus's own; ``--step N`` reports every run as it stood at step N.
+shared the machine while each run trained; the report adds it when it is there.
+``--eval-corpus`` decodes a larger test set than the training corpus's own; ``--step N``
+reports every run as it stood at step N.
 """
 
 from __future__ import annotations
@@ -335,6 +336,8 @@ def main() -> None:
     if args.record:
         shutil.copy(args.out / "results.json", HERE / "result.json")
         shutil.copy(args.out / "results.md", HERE / "result.md")
+        if probe_lines:  # the probe's per-step timings, from which its ratio and interval come
+            shutil.copy(probe_path, HERE / probe_path.name)
 
 
 if __name__ == "__main__":

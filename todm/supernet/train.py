@@ -43,7 +43,7 @@ from todm.supernet.space import SubnetSpec
 from todm.supernet.train_config import TrainConfig
 
 
-def _device(cfg: TrainConfig) -> torch.device:
+def training_device(cfg: TrainConfig) -> torch.device:
     if cfg.device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(cfg.device)
@@ -211,7 +211,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
     cfg.validate()
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
-    device = _device(cfg)
+    device = training_device(cfg)
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
         if device.type == "cuda":
