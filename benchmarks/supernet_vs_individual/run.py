@@ -28,6 +28,7 @@ reports every run as it stood at step N.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import shutil
@@ -94,9 +95,22 @@ def trained(cfg: TrainConfig, quiet: bool, run_training: bool, step: int | None 
     if step is None and reached < cfg.max_steps and int(rec["position"]["epoch"]) < cfg.max_epochs:
         raise SystemExit(f"{ckpt}: stopped at step {reached} of {cfg.max_steps}; resume it")
     cost = rec.get("cost", {})
+    # what the run trained with, as its own config.yaml says, not as this report was told
+    saved = TrainConfig.from_yaml_file(exp / "config.yaml")
     return {"exp": str(exp), "checkpoint": str(ckpt), "steps": reached,
             "train_seconds": round(float(cost.get("wall_seconds", 0.0)), 1),
-            "train_cpu_seconds": round(float(cost.get("cpu_seconds", 0.0)), 1)}  # fmt: skip
+            "train_cpu_seconds": round(float(cost.get("cpu_seconds", 0.0)), 1),
+            "num_threads": saved.num_threads, "recipe": dataclasses.asdict(saved.recipe)}  # fmt: skip
+
+
+def describe_recipe(recipe: dict[str, Any]) -> str:
+    """The supernet's sampling rule in words, for the report."""
+    widths = recipe.get("random_width_weights")
+    text = (f"each step the largest, the smallest and {recipe['num_random']} random subnet(s)"
+            + (f" (width odds {widths})" if widths else ""))  # fmt: skip
+    if recipe.get("shrink_after_steps"):
+        text = f"the largest subnet alone for the first {recipe['shrink_after_steps']} steps, then {text}"
+    return f"Supernet recipe: {text}; in-place distillation weight {recipe['kd_weight']}."
 
 
 def evaluated(ckpt: Path, manifest: Path, subnets: list[str], method: str, max_utts: int | None) -> dict[str, Any]:
@@ -271,8 +285,10 @@ def main() -> None:
         "eval_corpus": str(eval_corpus),
         "steps": num_steps,
         "method": args.method,
-        "machine": f"{platform.machine()}, {base.num_threads or torch.get_num_threads()} training thread(s) per run, "
-        f"{'cuda' if torch.cuda.is_available() else 'cpu'}",
+        "machine": f"{platform.machine()}, training threads per run: "
+        + ", ".join(sorted({f"{r['num_threads'] or torch.get_num_threads()}" for r in runs}))
+        + f", {'cuda' if torch.cuda.is_available() else 'cpu'}",
+        "supernet_recipe": runs[0]["recipe"],
         "supernet_train_seconds": runs[0]["train_seconds"],
         "individual_train_seconds_total": round(individual_total, 1),
         "supernet_train_cpu_seconds": runs[0]["train_cpu_seconds"],
@@ -300,6 +316,7 @@ def main() -> None:
         f"(target {COST_RATIO_TARGET:.2f}; {num_steps} steps each, {args.method} decoding).",
         f"Cost ratio against the first k twins, k = 1..{len(cost_ratio_by_sizes)}: "
         f"{', '.join(f'{c:.2f}' for c in cost_ratio_by_sizes)}.",
+        describe_recipe(runs[0]["recipe"]),
         "",
         "WER % (CER %), supernet subnet against its individually trained twin; ratio = supernet / individual WER, "
         "with its 95% paired-bootstrap interval over the test utterances.",

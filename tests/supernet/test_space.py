@@ -59,6 +59,17 @@ def test_search_space_bounds_and_sampling() -> None:
     assert space.num_params(space.smallest()) < space.num_params(space.largest())
 
 
+def test_width_weights_skew_only_the_width_draw() -> None:
+    space = SearchSpace.from_config(tiny_config())  # widths 16, 24, 32
+    draws = [space.sample(random.Random(i), [0, 1, 3]) for i in range(400)]
+    widths = [s.d_model for s in draws]
+    assert set(widths) == {24, 32} and 0.65 < widths.count(32) / len(widths) < 0.85
+    assert {s.depth for s in draws} == {1, 2, 3}  # the other dimensions still vary
+    assert all(space.sample(random.Random(i), [0, 0, 1]).d_model == 32 for i in range(20))
+    with pytest.raises(ConfigError, match="2 given for 3 widths"):
+        space.sample(random.Random(0), [1, 1])
+
+
 def test_out_of_space_values_are_errors_not_clamped() -> None:
     space = SearchSpace.from_config(tiny_config())
     with pytest.raises(ConfigError, match="depth=4 is not one of"):

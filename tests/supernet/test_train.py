@@ -16,7 +16,7 @@ from todm.supernet.checkpoint import read_checkpoint
 from todm.supernet.dataset import SpeechBatches
 from todm.supernet.model import Supernet
 from todm.supernet.testing import TINY_CONFIG, tiny_train_config
-from todm.supernet.train import DropoutRule, prepare_experiment, train, train_step
+from todm.supernet.train import DropoutRule, prepare_experiment, sandwich, train, train_step
 from todm.supernet.train_config import TrainConfig
 
 
@@ -113,6 +113,22 @@ def test_baseline_mode_trains_only_its_subnet(tiny_corpus: Path, prepared: Path,
         assert "loss_smallest" not in next(csv.DictReader(f))  # one subnet per step, no KD
 
 
+def test_delayed_shrinking_trains_the_largest_alone_first(tiny_corpus: Path, prepared: Path, tmp_path: Path) -> None:
+    # Until shrink_after_steps the supernet run is, bit for bit, the largest subnet's
+    # baseline run: same draws, dropout, data order and updates.
+    delayed = _config(tiny_corpus, prepared, tmp_path / "delayed", steps=3)
+    delayed.recipe.shrink_after_steps = 3
+    alone = _config(tiny_corpus, prepared, tmp_path / "alone", steps=3)
+    alone.recipe.baseline_subnet = Supernet(alone.model).space.largest().id
+    a = read_checkpoint(train(delayed, quiet=True) / "checkpoints" / "last.pt")["model"]
+    b = read_checkpoint(train(alone, quiet=True) / "checkpoints" / "last.pt")["model"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    model = Supernet(delayed.model)
+    assert sandwich(model, delayed, 2) == [model.space.largest()]
+    after = sandwich(model, delayed, 3)
+    assert after[:2] == [model.space.largest(), model.space.smallest()] and len(after) == 2 + delayed.recipe.num_random
+
+
 def test_config_errors_are_reported_together(tmp_path: Path) -> None:
     import yaml
 
@@ -121,6 +137,8 @@ def test_config_errors_are_reported_together(tmp_path: Path) -> None:
     d["recipe"]["alpha_min"] = 0.5
     d["optim"]["lr"] = -1
     d["max_steps"] = 0
+    d["recipe"]["shrink_after_steps"] = -1
+    d["recipe"]["random_width_weights"] = [1.0]  # the tiny space has three widths
     d["recipe"]["bogus_knob"] = 1
     with pytest.raises(ConfigError) as err:
         TrainConfig.from_dict(d).validate()
@@ -129,7 +147,9 @@ def test_config_errors_are_reported_together(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         TrainConfig.from_dict(d).validate()
     msg = str(err.value)
-    for field in ("data.train_manifest", "recipe.alpha_min", "optim.lr", "max_steps"):
+    fields = ("data.train_manifest", "recipe.alpha_min", "optim.lr", "max_steps", "recipe.shrink_after_steps",
+              "recipe.random_width_weights")  # fmt: skip
+    for field in fields:
         assert field in msg, field
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,11 +214,20 @@ class SearchSpace:
             self.head_choices[0], state,
         )
 
-    def sample(self, rng: random.Random) -> SubnetSpec:
-        """A uniformly random subnet: depth, width, each layer's FFN width and heads, then
-        the SSM state size."""
+    def sample(self, rng: random.Random, width_weights: Sequence[float] | None = None) -> SubnetSpec:
+        """A random subnet: depth, width, each layer's FFN width and heads, then the SSM
+        state size, each uniformly, except the width when ``width_weights`` (relative
+        odds, one per ``d_model_choices``) are given."""
         depth = rng.choice(self.depth_choices)
-        d_model = rng.choice(self.d_model_choices)
+        if width_weights is None:
+            d_model = rng.choice(self.d_model_choices)
+        else:
+            if len(width_weights) != len(self.d_model_choices):
+                raise ConfigError(
+                    f"width_weights: {len(width_weights)} given for {len(self.d_model_choices)} "
+                    f"widths {list(self.d_model_choices)}"
+                )
+            d_model = rng.choices(self.d_model_choices, weights=width_weights)[0]
         ffn_dims = tuple(rng.choice(self.ffn_choices) for _ in range(depth))
         heads = tuple(rng.choice(self.head_choices) for _ in range(depth))
         state = None

@@ -97,9 +97,11 @@ def sandwich(model: Supernet, cfg: TrainConfig, step: int) -> list[SubnetSpec]:
     """The subnets of one step; the same on every process (seeded by the step)."""
     if cfg.recipe.baseline_subnet:
         return [model.space.resolve(cfg.recipe.baseline_subnet)]
+    if step < cfg.recipe.shrink_after_steps:
+        return [model.space.largest()]
     rng = random.Random(cfg.seed * 1_000_003 + step)
     specs = [model.space.largest(), model.space.smallest()]
-    specs += [model.space.sample(rng) for _ in range(cfg.recipe.num_random)]
+    specs += [model.space.sample(rng, cfg.recipe.random_width_weights) for _ in range(cfg.recipe.num_random)]
     return specs
 
 

@@ -55,6 +55,13 @@ class RecipeConfig:
     dropout_min: float = 0.0  # for the smallest; linear in parameter count between
     ctc_weight: float = 0.3
     baseline_subnet: str | None = None  # train this one subnet alone (no sandwich, no KD)
+    # Delayed shrinking (Khare et al. 2024, "DepS"): the largest subnet trains alone for
+    # this many steps before the sandwich starts, so the smaller subnets start from, and
+    # distil from, a partly trained model; those steps cost one subnet, not 2 + num_random.
+    shrink_after_steps: int = 0
+    # Relative odds of each model width (model.d_model_choices, ascending) in the random
+    # draws of the sandwich; None draws them uniformly.
+    random_width_weights: list[float] | None = None
 
 
 @dataclass
@@ -103,6 +110,16 @@ class TrainConfig:
             errs.append(f"recipe.kd_targets: {bad} not among rnnt, ctc")
         if not 0 <= r.dropout_min <= r.dropout_max < 1:
             errs.append(f"recipe.dropout_min/dropout_max: need 0 <= min <= max < 1, got {r.dropout_min}, {r.dropout_max}")
+        if r.shrink_after_steps < 0:
+            errs.append(f"recipe.shrink_after_steps: must be >= 0, got {r.shrink_after_steps}")
+        if r.random_width_weights is not None:
+            widths = sorted(set(self.model.d_model_choices or [self.model.d_model]))
+            w = r.random_width_weights
+            if len(w) != len(widths) or any(x < 0 for x in w) or sum(w) <= 0:
+                errs.append(
+                    f"recipe.random_width_weights: need one non-negative weight per width {widths} "
+                    f"(not all zero), got {w}"
+                )
         if r.ctc_weight < 0:
             errs.append(f"recipe.ctc_weight: must be >= 0, got {r.ctc_weight}")
         for name in ("max_steps", "max_epochs", "checkpoint_every", "log_every"):
