@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/supernet_vs_individual/probe_draws.py \
         --config configs/svi-cpu.yaml --tokenizer exp/svi-cpu-3000/supernet/tokenizer \
-        --total-steps 3500 benchmarks/supernet_vs_individual/step-costs*.json
+        --total-steps 3500 benchmarks/supernet_vs_individual/step-costs-uniform-draws*.json
 
 For each probe file (``--part cost-probe``): the mean parameter count of the random
 subnet that the sandwich draws at the probed steps, against the mean over the whole run,
@@ -30,8 +30,9 @@ def main() -> None:
     ap.add_argument("--config", type=Path, required=True, help="the supernet's training recipe")
     ap.add_argument("--tokenizer", type=Path, required=True, help="the run's tokenizer dir (sets the vocabulary)")
     ap.add_argument("--total-steps", type=int, required=True, help="the max_steps the probe spread its steps over")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="the run's config overrides")
     args = ap.parse_args()
-    cfg = TrainConfig.from_yaml_file(args.config, [f"max_steps={args.total_steps}"])
+    cfg = TrainConfig.from_yaml_file(args.config, [*args.set, f"max_steps={args.total_steps}"])
     cfg.model.vocab_size = Tokenizer.load(args.tokenizer).vocab_size
     net = Supernet(cfg.model)
 
