@@ -5,7 +5,9 @@
         --total-steps 3500 benchmarks/supernet_vs_individual/step-costs-uniform-draws*.json
 
 For each probe file (``--part cost-probe``): the mean parameter count of the random
-subnet that the sandwich draws at the probed steps, against the mean over the whole run,
+subnet that the sandwich draws at the probed steps (the last subnet of each step: the
+largest where ``recipe.shrink_after_steps`` has it train alone), against the mean over
+the whole run,
 and the probe's cost ratio (supernet step / one step of every twin) with its interval.
 A probe whose draws are far from the run's average misstates the supernet's step cost.
 """
