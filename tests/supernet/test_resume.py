@@ -17,8 +17,8 @@ from todm.supernet.train import train
 
 STEPS, CKPT_EVERY, KILL_AT = 6, 3, 5
 
-# Trains with the real train(); after optimizer step KILL_AT (past the step-3 checkpoint,
-# before the step-6 one) the process SIGKILLs itself: no cleanup, no atexit, no flush.
+# Trains with the real train(), checkpointing every argv[3] steps; after optimizer step
+# KILL_AT the process SIGKILLs itself: no cleanup, no atexit, no flush.
 KILLED_RUN = textwrap.dedent(
     f"""
     import os, signal, sys
@@ -39,7 +39,7 @@ KILLED_RUN = textwrap.dedent(
 
     T.ScaledAdam = Killed
     cfg = tiny_train_config(Path(sys.argv[1]), Path(sys.argv[2]), max_steps={STEPS})
-    cfg.checkpoint_every, cfg.num_threads, cfg.recipe.num_random, cfg.log_every = {CKPT_EVERY}, 1, 1, 1
+    cfg.checkpoint_every, cfg.num_threads, cfg.recipe.num_random, cfg.log_every = int(sys.argv[3]), 1, 1, 1
     T.train(cfg, quiet=True)
     """
 )
@@ -50,6 +50,17 @@ def _share_prepared(src: Path, dst: Path) -> None:
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copytree(src / "tokenizer", dst / "tokenizer")
     shutil.copy(src / "feature_stats.json", dst / "feature_stats.json")
+
+
+def _run_killed(script: Path, corpus: Path, exp: Path, checkpoint_every: int) -> None:
+    proc = subprocess.run([sys.executable, str(script), str(corpus), str(exp), str(checkpoint_every)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == -9, proc.stderr[-3000:]
+
+
+def _metrics(exp: Path) -> list[dict[str, str]]:
+    with open(exp / "metrics.csv", newline="") as f:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
 
 
 def _config(corpus: Path, exp: Path):
@@ -65,9 +76,7 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_corpus: Path, tmp_path
     script.write_text(KILLED_RUN)
     killed = tmp_path / "killed"
     _share_prepared(straight, killed)
-    proc = subprocess.run([sys.executable, str(script), str(tiny_corpus), str(killed)],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert proc.returncode == -9, proc.stderr[-3000:]
+    _run_killed(script, tiny_corpus, killed, CKPT_EVERY)  # past the step-3 checkpoint, before step 6
     last = killed / "checkpoints" / "last.pt"
     at_kill = read_checkpoint(last)
     assert at_kill["position"]["step"] == CKPT_EVERY  # the kill came later
@@ -87,12 +96,8 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_corpus: Path, tmp_path
                 torch.testing.assert_close(b["optimizer"]["state"][pid][key], value, rtol=0, atol=1e-6)
     torch.testing.assert_close(b["rng"]["torch"], a["rng"]["torch"], rtol=0, atol=0)
     # The metrics the killed run logged past its checkpoint are replaced, not repeated.
-    def metrics(exp: Path) -> list[dict[str, str]]:
-        with open(exp / "metrics.csv", newline="") as f:
-            return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
-
-    assert [r["step"] for r in metrics(resumed)] == [str(s) for s in range(1, STEPS + 1)]
-    assert metrics(resumed) == metrics(straight)
+    assert [r["step"] for r in _metrics(resumed)] == [str(s) for s in range(1, STEPS + 1)]
+    assert _metrics(resumed) == _metrics(straight)
     # The training cost carries over the kill: the resumed run adds to what was spent.
     for key in ("wall_seconds", "cpu_seconds"):
         assert 0 < at_kill["cost"][key] < b["cost"][key]
@@ -103,3 +108,19 @@ def test_resume_without_checkpoint_starts_fresh(tiny_corpus: Path, tmp_path: Pat
     cfg.max_steps = 1
     exp = train(cfg, resume=True, quiet=True)
     assert read_checkpoint(exp / "checkpoints" / "last.pt")["position"]["step"] == 1
+
+
+def test_run_killed_before_its_first_checkpoint_logs_each_step_once(tiny_corpus: Path, tmp_path: Path) -> None:
+    """With no checkpoint to resume from, the rerun starts at step 0 and its rows replace the dead run's."""
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_RUN)
+    exp = tmp_path / "killed-early"
+    _run_killed(script, tiny_corpus, exp, checkpoint_every=100)
+    assert not (exp / "checkpoints" / "last.pt").exists()
+    dead_rows = _metrics(exp)
+    assert [r["step"] for r in dead_rows] == [str(s) for s in range(1, KILL_AT)]  # step KILL_AT died unlogged
+
+    rerun = train(_config(tiny_corpus, exp), resume=True, quiet=True)
+    rows = _metrics(rerun)
+    assert [r["step"] for r in rows] == [str(s) for s in range(1, STEPS + 1)]
+    assert rows[: KILL_AT - 1] == dead_rows  # the same seed redoes the same steps

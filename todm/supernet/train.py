@@ -273,14 +273,16 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
     bar = tqdm(total=cfg.max_steps, initial=step, desc="train", unit="step",
                disable=quiet or rank != 0, file=sys.stderr)  # fmt: skip
     log_path = exp / "metrics.csv"
-    if rank == 0 and step > 0 and log_path.is_file():
+    # A run killed before its first checkpoint, or started again without --resume, redoes
+    # from step 0 what it logged; its old rows (and TensorBoard points) must go, not repeat.
+    if rank == 0 and log_path.is_file():
         _drop_rows_after(log_path, step)
     writer = None
     try:
         from torch.utils.tensorboard import SummaryWriter
 
         # purge_step hides what a killed run logged past its last checkpoint
-        writer = SummaryWriter(str(exp / "tb"), purge_step=step + 1 if step else None) if rank == 0 else None
+        writer = SummaryWriter(str(exp / "tb"), purge_step=step + 1) if rank == 0 else None
     except ImportError:  # tensorboard is optional
         writer = None
     t0, c0 = time.perf_counter(), time.process_time()
