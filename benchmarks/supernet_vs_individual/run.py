@@ -15,7 +15,7 @@ same number of steps. Evaluates every model on ``test`` and ``test-unseen-voice`
 reports each WER ratio with its 95% paired-bootstrap interval over the test utterances
 (``todm.runtime.scoring``: a ratio's miss or pass is only meaningful outside it), and
 writes ``results.json`` and ``results.md`` (a Markdown table) to ``--out``;
-``--record`` also copies them beside this script. ``--part`` splits the work into
+``--record`` also copies them beside this script (``--record NAME``: as NAME.json and NAME.md). ``--part`` splits the work into
 processes that run side by side (see README.md); each run's cost is the wall and CPU
 seconds its training recorded in its checkpoint. ``--part cost-probe`` also times
 ``--probe-steps`` steps of every run's recipe interleaved in one process
@@ -100,7 +100,8 @@ def trained(cfg: TrainConfig, quiet: bool, run_training: bool, step: int | None 
     return {"exp": str(exp), "checkpoint": str(ckpt), "steps": reached,
             "train_seconds": round(float(cost.get("wall_seconds", 0.0)), 1),
             "train_cpu_seconds": round(float(cost.get("cpu_seconds", 0.0)), 1),
-            "num_threads": saved.num_threads, "recipe": dataclasses.asdict(saved.recipe)}  # fmt: skip
+            "num_threads": saved.num_threads, "seed": saved.seed,
+            "recipe": dataclasses.asdict(saved.recipe)}  # fmt: skip
 
 
 def describe_recipe(recipe: dict[str, Any]) -> str:
@@ -188,7 +189,8 @@ def main() -> None:
     ap.add_argument("--max-eval-utts", type=int, default=None)
     ap.add_argument("--reduced", action="store_true",
                     help="tiny digits corpus + configs/tiny-digits.yaml (a CPU smoke version)")  # fmt: skip
-    ap.add_argument("--record", action="store_true", help="copy results beside this script")
+    ap.add_argument("--record", nargs="?", const="result", default=None, metavar="NAME",
+                    help="copy results beside this script as NAME.json and NAME.md (default: result)")  # fmt: skip
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--step", type=int, default=None,
                     help="report from each run's checkpoint at this step instead of its last one")  # fmt: skip
@@ -316,7 +318,7 @@ def main() -> None:
         f"(target {COST_RATIO_TARGET:.2f}; {num_steps} steps each, {args.method} decoding).",
         f"Cost ratio against the first k twins, k = 1..{len(cost_ratio_by_sizes)}: "
         f"{', '.join(f'{c:.2f}' for c in cost_ratio_by_sizes)}.",
-        describe_recipe(runs[0]["recipe"]),
+        describe_recipe(runs[0]["recipe"]) + f" Seed {runs[0]['seed']}.",
         "",
         "WER % (CER %), supernet subnet against its individually trained twin; ratio = supernet / individual WER, "
         "with its 95% paired-bootstrap interval over the test utterances.",
@@ -351,10 +353,11 @@ def main() -> None:
     (args.out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     if args.record:
-        shutil.copy(args.out / "results.json", HERE / "result.json")
-        shutil.copy(args.out / "results.md", HERE / "result.md")
+        shutil.copy(args.out / "results.json", HERE / f"{args.record}.json")
+        shutil.copy(args.out / "results.md", HERE / f"{args.record}.md")
         if probe_lines:  # the probe's per-step timings, from which its ratio and interval come
-            shutil.copy(probe_path, HERE / probe_path.name)
+            suffix = args.record.removeprefix("result")
+            shutil.copy(probe_path, HERE / f"{probe_path.stem}{suffix}{probe_path.suffix}")
 
 
 if __name__ == "__main__":

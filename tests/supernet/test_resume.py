@@ -9,8 +9,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import torch
 
+from todm.errors import ConfigError
 from todm.supernet.checkpoint import read_checkpoint
 from todm.supernet.testing import tiny_train_config
 from todm.supernet.train import train
@@ -124,3 +126,23 @@ def test_run_killed_before_its_first_checkpoint_logs_each_step_once(tiny_corpus:
     rows = _metrics(rerun)
     assert [r["step"] for r in rows] == [str(s) for s in range(1, STEPS + 1)]
     assert rows[: KILL_AT - 1] == dead_rows  # the same seed redoes the same steps
+
+
+def test_resume_refuses_another_model_and_names_other_changes(tiny_corpus: Path, tmp_path: Path, capsys) -> None:
+    cfg = _config(tiny_corpus, tmp_path / "run")
+    cfg.max_steps = 1
+    exp = train(cfg, quiet=True)
+    last = exp / "checkpoints" / "last.pt"
+
+    other_model = _config(tiny_corpus, exp)
+    other_model.model.conv_kernel = 5
+    with pytest.raises(ConfigError, match=r"last\.pt: was trained with another model \(conv_kernel: 7 -> 5\)"):
+        train(other_model, resume=True, quiet=True)
+    assert read_checkpoint(last)["position"]["step"] == 1  # nothing lost
+
+    longer = _config(tiny_corpus, exp)
+    longer.max_steps = 2
+    capsys.readouterr()
+    train(longer, resume=True, quiet=True)
+    assert "resuming with changed settings: max_steps: 1 -> 2" in capsys.readouterr().err
+    assert read_checkpoint(last)["position"]["step"] == 2

@@ -32,6 +32,7 @@ from todm.bundle import atomic_write_text
 from todm.data.manifest import read_manifest
 from todm.data.stats import FeatureStats, compute_feature_stats
 from todm.data.tokenizer import Tokenizer, train_tokenizer
+from todm.errors import ConfigError
 from todm.supernet.augment import spec_augment
 from todm.supernet.checkpoint import read_checkpoint, save_checkpoint
 from todm.supernet.dataset import Batch, SpeechBatches
@@ -194,6 +195,30 @@ def _drop_rows_after(log_path: Path, step: int) -> None:
         atomic_write_text(log_path, buf.getvalue())
 
 
+def _changed_settings(before: dict, after: dict, prefix: str = "") -> list[str]:
+    """``key: old -> new`` for every leaf that differs between two nested configs."""
+    out = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        a, b = before.get(key), after.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _changed_settings(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} -> {b!r}")
+    return out
+
+
+def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) -> None:
+    """A checkpoint resumes only into the model it trained; other changed settings are allowed
+    (a longer ``max_steps`` is the usual one) but said aloud, since the run now mixes two recipes."""
+    model_changes = _changed_settings(rec.get("model_config", {}), cfg.model.to_dict())
+    if model_changes:
+        raise ConfigError(f"{last}: was trained with another model ({'; '.join(model_changes)}); "
+                          "resume with that run's config.yaml or train into a new exp_dir")  # fmt: skip
+    other = _changed_settings(rec.get("train_config", {}), cfg.to_dict())
+    if other and announce:
+        print(f"{last}: resuming with changed settings: {'; '.join(other)}", file=sys.stderr)
+
+
 def _average_gradients(model: torch.nn.Module, world: int) -> None:
     # Subnets change every step, so DDP's bucket bookkeeping does not fit; a flat
     # all-reduce of every gradient (zeros where unused) is simple and exact.
@@ -235,6 +260,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
     last = exp / "checkpoints" / "last.pt"
     if resume and last.is_file():
         rec = read_checkpoint(last)
+        _check_resumable(last, rec, cfg, announce=rank == 0)
         model.load_state_dict(rec["model"])
         opt.load_state_dict(rec["optimizer"])
         sched.load_state_dict(rec["scheduler"])
