@@ -15,8 +15,9 @@ same number of steps. Evaluates every model on ``test`` and ``test-unseen-voice`
 reports each WER ratio with its 95% paired-bootstrap interval over the test utterances
 (``todm.runtime.scoring``: a ratio's miss or pass is only meaningful outside it), and
 writes ``results.json`` and ``results.md`` (a Markdown table) to ``--out``;
-``--record`` also copies them beside this script (``--record NAME``: as NAME.json and NAME.md). ``--part`` splits the work into
-processes that run side by side (see README.md); each run's cost is the wall and CPU
+``--record`` also copies them beside this script (``--record NAME``: as NAME.json and
+NAME.md). ``--part`` splits the work into processes that run side by side (see
+README.md); each run's cost is the wall and CPU
 seconds its training recorded in its checkpoint. ``--part cost-probe`` also times
 ``--probe-steps`` steps of every run's recipe interleaved in one process
 (``todm.supernet.step_cost``), a per-step cost ratio that does not depend on what else

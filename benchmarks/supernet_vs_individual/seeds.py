@@ -7,7 +7,9 @@ Each record is a ``run.py`` report (``results.json``). One supernet run's ratios
 luck of its seed (initial weights, data order, subnet draws) on top of the luck of the test
 sentences that their bootstrap intervals show; two seeds show how far that first kind goes.
 The last column compares the supernet subnets' WER averaged over the seeds with the twin's:
-the expected ratio of the recipe, as far as two seeds can tell. Only the supernet's seed
+the expected ratio of the recipe, as far as two seeds can tell. The records' WERs are
+rounded to 0.01, so a mean ratio within 0.0001 of the target is settled by the error
+counts in the evaluations kept beside the checkpoints, not by this table. Only the supernet's seed
 varies, so the records must share their twins (same WER for every twin), else this stops.
 """
 
