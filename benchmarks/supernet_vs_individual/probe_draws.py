@@ -5,9 +5,8 @@
         --total-steps 3500 benchmarks/supernet_vs_individual/step-costs-uniform-draws*.json
 
 For each probe file (``--part cost-probe``): the mean parameter count of the random
-subnet that the sandwich draws at the probed steps (the last subnet of each step: the
-largest where ``recipe.shrink_after_steps`` has it train alone), against the mean over
-the whole run,
+subnets that the sandwich draws at the probed steps (the largest where
+``recipe.shrink_after_steps`` has it train alone), against the mean over the whole run,
 and the probe's cost ratio (supernet step / one step of every twin) with its interval.
 A probe whose draws are far from the run's average misstates the supernet's step cost.
 """
@@ -39,7 +38,10 @@ def main() -> None:
     net = Supernet(cfg.model)
 
     def random_params(steps: list[int] | range) -> float:
-        return mean(net.space.num_params(sandwich(net, cfg, s)[-1]) for s in steps)
+        # the random subnets of a step come after the largest and the smallest; a step
+        # where the largest trains alone counts it in their place
+        return mean(mean(net.space.num_params(x) for x in (specs[2:] or specs))
+                    for specs in (sandwich(net, cfg, s) for s in steps))  # fmt: skip
 
     print(f"whole run ({args.total_steps} steps): random subnet {random_params(range(args.total_steps)):,.0f} params")
     for path in args.probes:

@@ -109,7 +109,8 @@ def describe_recipe(recipe: dict[str, Any]) -> str:
     """The supernet's sampling rule in words, for the report."""
     widths = recipe.get("random_width_weights")
     text = (f"each step the largest, the smallest and {recipe['num_random']} random subnet(s)"
-            + (f" (width odds {widths})" if widths else ""))  # fmt: skip
+            + (f" (width odds {widths})" if widths else "")
+            + (" (one of each width)" if recipe.get("random_per_width") else ""))  # fmt: skip
     if recipe.get("shrink_after_steps"):
         text = f"the largest subnet alone for the first {recipe['shrink_after_steps']} steps, then {text}"
     return f"Supernet recipe: {text}; in-place distillation weight {recipe['kd_weight']}."

@@ -129,6 +129,19 @@ def test_delayed_shrinking_trains_the_largest_alone_first(tiny_corpus: Path, pre
     assert after[:2] == [model.space.largest(), model.space.smallest()] and len(after) == 2 + delayed.recipe.num_random
 
 
+def test_random_per_width_draws_one_random_subnet_of_each_width(tiny_corpus: Path, prepared: Path, tmp_path: Path) -> None:
+    cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=1)
+    model = Supernet(cfg.model)
+    widths = list(model.space.d_model_choices)
+    assert len(widths) > 1
+    cfg.recipe.num_random = len(widths)
+    drawn = [[s.d_model for s in sandwich(model, cfg, step)[2:]] for step in range(20)]
+    cfg.recipe.random_per_width = True
+    stratified = [[s.d_model for s in sandwich(model, cfg, step)[2:]] for step in range(20)]
+    assert all(w == widths for w in stratified)
+    assert any(w != widths for w in drawn)  # unstratified draws repeat or reorder widths
+
+
 def test_config_errors_are_reported_together(tmp_path: Path) -> None:
     import yaml
 
@@ -139,6 +152,7 @@ def test_config_errors_are_reported_together(tmp_path: Path) -> None:
     d["max_steps"] = 0
     d["recipe"]["shrink_after_steps"] = -1
     d["recipe"]["random_width_weights"] = [1.0]  # the tiny space has three widths
+    d["recipe"]["random_per_width"] = True  # and the weights are set too
     d["recipe"]["bogus_knob"] = 1
     with pytest.raises(ConfigError) as err:
         TrainConfig.from_dict(d).validate()
@@ -148,7 +162,7 @@ def test_config_errors_are_reported_together(tmp_path: Path) -> None:
         TrainConfig.from_dict(d).validate()
     msg = str(err.value)
     fields = ("data.train_manifest", "recipe.alpha_min", "optim.lr", "max_steps", "recipe.shrink_after_steps",
-              "recipe.random_width_weights")  # fmt: skip
+              "recipe.random_width_weights", "recipe.random_per_width")  # fmt: skip
     for field in fields:
         assert field in msg, field
 

@@ -102,7 +102,12 @@ def sandwich(model: Supernet, cfg: TrainConfig, step: int) -> list[SubnetSpec]:
         return [model.space.largest()]
     rng = random.Random(cfg.seed * 1_000_003 + step)
     specs = [model.space.largest(), model.space.smallest()]
-    specs += [model.space.sample(rng, cfg.recipe.random_width_weights) for _ in range(cfg.recipe.num_random)]
+    widths = model.space.d_model_choices
+    for i in range(cfg.recipe.num_random):
+        weights = cfg.recipe.random_width_weights
+        if cfg.recipe.random_per_width:
+            weights = [float(j == i % len(widths)) for j in range(len(widths))]
+        specs.append(model.space.sample(rng, weights))
     return specs
 
 

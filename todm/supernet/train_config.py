@@ -62,6 +62,10 @@ class RecipeConfig:
     # Relative odds of each model width (model.d_model_choices, ascending) in the random
     # draws of the sandwich; None draws them uniformly.
     random_width_weights: list[float] | None = None
+    # Stratified draws: the i-th random subnet of a step takes the i-th model width (in
+    # turn, ascending), so num_random = the number of widths draws one of each every step,
+    # and no width goes a step without a random subnet of its own.
+    random_per_width: bool = False
 
 
 @dataclass
@@ -120,6 +124,8 @@ class TrainConfig:
                     f"recipe.random_width_weights: need one non-negative weight per width {widths} "
                     f"(not all zero), got {w}"
                 )
+        if r.random_per_width and r.random_width_weights is not None:
+            errs.append("recipe.random_per_width: set it or recipe.random_width_weights, not both")
         if r.ctc_weight < 0:
             errs.append(f"recipe.ctc_weight: must be >= 0, got {r.ctc_weight}")
         for name in ("max_steps", "max_epochs", "checkpoint_every", "log_every"):
