@@ -20,7 +20,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from seeds import SPLITS, load
+from seeds import SPLITS, load, rows_by_subnet
 
 
 def width(subnet: str) -> int:
@@ -32,11 +32,8 @@ def width(subnet: str) -> int:
 
 def table(paths: list[Path], records: list[dict[str, Any]]) -> list[str]:
     target = records[0]["targets"]["wer_ratio_max"]
-    by_subnet = [{row["subnet"]: row for row in rec["rows"]} for rec in records]
-    subnets = list(by_subnet[0])
+    subnets, by_subnet = rows_by_subnet(paths, records)
     for path, rows in zip(paths[1:], by_subnet[1:]):
-        if list(rows) != subnets:
-            raise SystemExit(f"{path}: its subnets {list(rows)} differ from {paths[0]}'s {subnets}")
         for subnet in subnets:
             for split in SPLITS:
                 key = f"individual_{split}_wer"

@@ -33,13 +33,20 @@ def load(paths: list[Path]) -> list[dict[str, Any]]:
     return records
 
 
-def table(paths: list[Path], records: list[dict[str, Any]]) -> list[str]:
-    target = records[0]["targets"]["wer_ratio_max"]
+def rows_by_subnet(paths: list[Path], records: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The subnets the records compare, and each record's rows by subnet; stops unless every
+    record compares the same subnets."""
     by_subnet = [{row["subnet"]: row for row in rec["rows"]} for rec in records]
     subnets = list(by_subnet[0])
     for path, rows in zip(paths[1:], by_subnet[1:]):
         if list(rows) != subnets:
             raise SystemExit(f"{path}: its subnets {list(rows)} differ from {paths[0]}'s {subnets}")
+    return subnets, by_subnet
+
+
+def table(paths: list[Path], records: list[dict[str, Any]]) -> list[str]:
+    target = records[0]["targets"]["wer_ratio_max"]
+    subnets, by_subnet = rows_by_subnet(paths, records)
     recipe = records[0]["runs"][0].get("recipe")
     for path, rec in zip(paths[1:], records[1:]):
         if rec["runs"][0].get("recipe") != recipe:
