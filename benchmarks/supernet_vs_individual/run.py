@@ -112,7 +112,8 @@ def describe_recipe(recipe: dict[str, Any]) -> str:
             + (f" (width odds {widths})" if widths else "")
             + (" (one of each width)" if recipe.get("random_per_width") else ""))  # fmt: skip
     if recipe.get("shrink_after_steps"):
-        text = f"the largest subnet alone for the first {recipe['shrink_after_steps']} steps, then {text}"
+        sort = " (its channels sorted by importance at the end)" if recipe.get("sort_channels_at_shrink") else ""
+        text = f"the largest subnet alone for the first {recipe['shrink_after_steps']} steps{sort}, then {text}"
     return f"Supernet recipe: {text}; in-place distillation weight {recipe['kd_weight']}."
 
 

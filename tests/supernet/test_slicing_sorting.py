@@ -62,3 +62,29 @@ def test_sorting_moves_ssm_state_rows_with_their_channels() -> None:
         static = slice_subnet(net, spec)
         assert torch.allclose(static(feats, lens)[0], after, atol=1e-5)
     assert net.encoder.layers[0].mixer.b.shape == (32, 4)
+
+
+@pytest.mark.parametrize("with_optimizer", [True, False])
+def test_sorting_moves_the_optimizer_state_with_the_channels(with_optimizer: bool) -> None:
+    """Each moment buffer must stay aligned with its parameter entry by entry. Set every
+    buffer to an elementwise function of its parameter before sorting: after it, that
+    must still hold exactly, which it does not if the buffers stay where they were."""
+    from todm.supernet.optim import ScaledAdam
+
+    torch.manual_seed(0)
+    net = Supernet(tiny_config()).train()
+    net.set_active_subnet("largest", dropout=0.0)
+    opt = ScaledAdam(net.parameters(), lr=0.05)
+    feats, lens = torch.randn(2, 45, 80), torch.tensor([45, 29])
+    logits = net.rnnt_logits(net(feats, lens)[0], torch.randint(1, 20, (2, 3)))
+    (logits.square().mean() + net.ctc_log_probs(net(feats, lens)[0]).mean()).backward()
+    opt.step()  # creates the state: moment buffers and per-tensor scalars
+    with torch.no_grad():
+        for p in net.parameters():
+            opt.state[p]["exp_avg"].copy_(2 * p + 1)
+            opt.state[p]["exp_avg_sq"].copy_(p.square())
+    perms = sort_channels(net, opt if with_optimizer else None)
+    assert any(not torch.equal(p, torch.arange(len(p))) for p in perms.values())
+    aligned = all(torch.equal(opt.state[p]["exp_avg"], 2 * p + 1) and torch.equal(opt.state[p]["exp_avg_sq"], p.square())
+                  for p in net.parameters())  # fmt: skip
+    assert aligned == with_optimizer

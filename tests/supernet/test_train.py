@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
 import shutil
 from pathlib import Path
@@ -129,6 +130,31 @@ def test_delayed_shrinking_trains_the_largest_alone_first(tiny_corpus: Path, pre
     assert after[:2] == [model.space.largest(), model.space.smallest()] and len(after) == 2 + delayed.recipe.num_random
 
 
+def test_channels_are_sorted_once_as_the_sandwich_starts(tiny_corpus: Path, prepared: Path, tmp_path: Path) -> None:
+    def config(name: str, steps: int, sort: bool = True) -> TrainConfig:
+        cfg = _config(tiny_corpus, prepared, tmp_path / name, steps=steps)
+        cfg.recipe.shrink_after_steps, cfg.recipe.sort_channels_at_shrink = 2, sort
+        return cfg
+
+    through = train(config("through", 4), quiet=True)
+    record = json.loads((through / "channel-sort.json").read_text())
+    assert record["step"] == 2
+    assert any(p != sorted(p) for p in record["permutations"].values())
+    # killed right at the shrink and resumed: the sort happens on resume, exactly as it did
+    # without the break (the checkpoint holds the unsorted weights and optimizer state)
+    half = config("resumed", 2)
+    train(half, quiet=True)
+    assert not (tmp_path / "resumed" / "channel-sort.json").exists()
+    half.max_steps = 4
+    resumed = train(half, resume=True, quiet=True)
+    assert json.loads((resumed / "channel-sort.json").read_text()) == record
+    a = read_checkpoint(through / "checkpoints" / "last.pt")
+    b = read_checkpoint(resumed / "checkpoints" / "last.pt")
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    unsorted = read_checkpoint(train(config("unsorted", 4, sort=False), quiet=True) / "checkpoints" / "last.pt")
+    assert not all(torch.equal(a["model"][k], unsorted["model"][k]) for k in a["model"])
+
+
 def test_random_per_width_draws_one_random_subnet_of_each_width(tiny_corpus: Path, prepared: Path, tmp_path: Path) -> None:
     cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=1)
     model = Supernet(cfg.model)
@@ -165,6 +191,9 @@ def test_config_errors_are_reported_together(tmp_path: Path) -> None:
               "recipe.random_width_weights", "recipe.random_per_width")  # fmt: skip
     for field in fields:
         assert field in msg, field
+    d["recipe"].update(shrink_after_steps=0, sort_channels_at_shrink=True)
+    with pytest.raises(ConfigError, match=r"recipe.sort_channels_at_shrink: needs recipe.shrink_after_steps > 0"):
+        TrainConfig.from_dict(d).validate()
 
 
 def test_config_yaml_round_trip(tiny_corpus: Path, tmp_path: Path) -> None:

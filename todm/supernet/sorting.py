@@ -13,8 +13,9 @@ channels) and the conv module's inner channels. An SSM channel's state (``log_ne
 reordered: an L1 norm of ``b``/``c`` says little about an entry's worth, and S4D-Real's
 init already orders them longest memory first, the ones a reduced state should keep.
 
-Parameters change in place: call it before building an optimizer, or rebuild the
-optimizer afterwards (its moment buffers would no longer line up).
+Parameters change in place. Given the optimizer, its per-parameter state (Adam's moment
+buffers, shaped like the parameter) is permuted with them, so training can go on as if
+the channels had always been in that order; per-tensor scalars need no change.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from todm.supernet.model import Supernet
 from todm.supernet.ssm import MultiHeadSSM
 
 Group = list[tuple[torch.Tensor, int]]  # (tensor, dimension holding the channels)
+OptimizerState = dict[torch.Tensor, dict[str, object]]
 
 
 def _lin_out(m: nn.Linear) -> Group:
@@ -76,44 +78,53 @@ def _importance(groups: Group, n: int) -> torch.Tensor:
     return score
 
 
-def _apply(groups: Group, perm: torch.Tensor) -> None:
+def _apply(groups: Group, perm: torch.Tensor, state: OptimizerState) -> None:
     for t, dim in groups:
         t.data = t.data.index_select(dim, perm.to(t.device))
+        for key, value in state.get(t, {}).items():
+            if isinstance(value, torch.Tensor) and value.shape == t.shape:
+                state[t][key] = value.index_select(dim, perm.to(value.device))
 
 
-def _sort(write: Group, read: Group, n: int, block: int = 1) -> torch.Tensor:
+def _sort(write: Group, read: Group, n: int, state: OptimizerState, block: int = 1) -> torch.Tensor:
     score = _importance(write + read, n)
     if block > 1:
         score = score.reshape(-1, block).sum(1)
     order = torch.argsort(score, descending=True, stable=True)
     perm = (order[:, None] * block + torch.arange(block)).flatten() if block > 1 else order
-    _apply(write + read, perm)
+    _apply(write + read, perm, state)
     return perm
 
 
 @torch.no_grad()
-def sort_channels(model: Supernet) -> dict[str, torch.Tensor]:
+def sort_channels(
+    model: Supernet, optimizer: torch.optim.Optimizer | None = None
+) -> dict[str, torch.Tensor]:
     """Reorder channels by importance in place; the function is unchanged.
+
+    ``optimizer``: the model's, whose per-parameter state moves with the channels.
 
     Returns:
         The permutation applied to each group, by name (``"d_model"``,
         ``"layers.{i}.ffn1"``, ``"layers.{i}.heads"``, ...), as channel indices.
     """
     perms: dict[str, torch.Tensor] = {}
+    # a plain dict view: looking a parameter up must not add it to a defaultdict
+    state: OptimizerState = dict(optimizer.state) if optimizer is not None else {}
     enc = model.encoder
-    perms["d_model"] = _sort(*_residual(model), model.config.d_model)
+    perms["d_model"] = _sort(*_residual(model), model.config.d_model, state)
     for i, layer in enumerate(enc.layers):
         for name, ff in (("ffn1", layer.ff1), ("ffn2", layer.ff2)):
-            perms[f"layers.{i}.{name}"] = _sort(_lin_out(ff.w1), [(ff.w2.weight, 1)], ff.w1.out_features)
+            perms[f"layers.{i}.{name}"] = _sort(_lin_out(ff.w1), [(ff.w2.weight, 1)], ff.w1.out_features, state)
         mixer = layer.mixer
         ch = mixer.out.in_features
-        perm = _sort(*_head_groups(mixer), ch, block=mixer.head_dim)
+        perm = _sort(*_head_groups(mixer), ch, state, block=mixer.head_dim)
         perms[f"layers.{i}.heads"] = perm
         if isinstance(mixer, ChunkAttention):  # one row per head, not per channel
-            _apply([(mixer.pos_bias, 0)], perm[:: mixer.head_dim] // mixer.head_dim)
+            _apply([(mixer.pos_bias, 0)], perm[:: mixer.head_dim] // mixer.head_dim, state)
         conv = layer.conv
         inner = _lin_out(conv.value) + _lin_out(conv.gate) + [
             (conv.depthwise.weight, 0), (conv.depthwise.bias, 0)
         ] + _norm(conv.norm2)
-        perms[f"layers.{i}.conv"] = _sort(inner, [(conv.out.weight, 1)], conv.value.out_features)
+        perms[f"layers.{i}.conv"] = _sort(inner, [(conv.out.weight, 1)], conv.value.out_features, state)
     return perms

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import random
 import sys
@@ -40,6 +41,7 @@ from todm.supernet.distill import adaptive_alpha_divergence, frame_mask, lattice
 from todm.supernet.model import Supernet
 from todm.supernet.optim import Eden, ScaledAdam
 from todm.supernet.rnnt_loss import rnnt_loss
+from todm.supernet.sorting import sort_channels
 from todm.supernet.space import SubnetSpec
 from todm.supernet.train_config import TrainConfig
 
@@ -109,6 +111,17 @@ def sandwich(model: Supernet, cfg: TrainConfig, step: int) -> list[SubnetSpec]:
             weights = [float(j == i % len(widths)) for j in range(len(widths))]
         specs.append(model.space.sample(rng, weights))
     return specs
+
+
+def sort_before_sandwich(
+    model: Supernet, opt: torch.optim.Optimizer, cfg: TrainConfig, step: int,
+) -> dict[str, list[int]] | None:  # fmt: skip
+    """``recipe.sort_channels_at_shrink``: sort the channels (and the optimizer's state with
+    them) once, just before the first sandwich step; the permutations, else None."""
+    r = cfg.recipe
+    if not r.sort_channels_at_shrink or r.baseline_subnet or step != r.shrink_after_steps:
+        return None
+    return {name: perm.tolist() for name, perm in sort_channels(model, opt).items()}
 
 
 def train_step(
@@ -321,6 +334,10 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
         sched.step_epoch(epoch)
         for i, batch in data.iterate(epoch, start, rank, world):
             batch = batch.to(device)
+            perms = sort_before_sandwich(model, opt, cfg, step)
+            if perms is not None and rank == 0:
+                # a record of what moved where, for whoever compares runs or slices by hand
+                atomic_write_text(exp / "channel-sort.json", json.dumps({"step": step, "permutations": perms}))
             opt.zero_grad(set_to_none=True)
             stats_ = train_step(model, batch, cfg, step, dropout, fill, amp)
             if world > 1:

@@ -66,6 +66,11 @@ class RecipeConfig:
     # turn, ascending), so num_random = the number of widths draws one of each every step,
     # and no width goes a step without a random subnet of its own.
     random_per_width: bool = False
+    # Once-for-All's channel sorting at the end of the delayed start: when the sandwich
+    # begins, every channel group is reordered by the importance the largest subnet gave
+    # it (todm.supernet.sorting), so the smaller subnets start from its strongest
+    # channels instead of whichever the initialisation put first.
+    sort_channels_at_shrink: bool = False
 
 
 @dataclass
@@ -124,6 +129,9 @@ class TrainConfig:
                     f"recipe.random_width_weights: need one non-negative weight per width {widths} "
                     f"(not all zero), got {w}"
                 )
+        if r.sort_channels_at_shrink and r.shrink_after_steps == 0:
+            errs.append("recipe.sort_channels_at_shrink: needs recipe.shrink_after_steps > 0 "
+                        "(channels are sorted by what the largest subnet learned alone)")  # fmt: skip
         if r.random_per_width and r.random_width_weights is not None:
             errs.append("recipe.random_per_width: set it or recipe.random_width_weights, not both")
         if r.ctc_weight < 0:
