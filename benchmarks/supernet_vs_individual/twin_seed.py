@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/supernet_vs_individual/twin_seed.py [--subnet ID ...]
 
-For every twin that has a second seed under ``exp/svi-cpu-twin-seed1`` (or the ``--subnet``
-ones): reads the evaluations kept beside each checkpoint (run.py's reports and ``todm eval
+For every twin whose second seed under ``exp/svi-cpu-twin-seed1`` is trained and decoded
+(or the ``--subnet`` ones): reads the evaluations kept beside each checkpoint (run.py's reports and ``todm eval
 --out`` for the second seeds, see README.md) and prints paired-bootstrap WER ratios: seed 1
 against seed 0, then each supernet run, and recipe 2's two seeds together, against the
 mean of the twin's two seeds.
@@ -15,12 +15,24 @@ import argparse
 import json
 from pathlib import Path
 
+from seeds import SPLITS
+
 from todm.runtime.scoring import UtteranceErrors, paired_bootstrap_ratio
 
 EXP = Path("exp")
 TWINS = {0: EXP / "svi-cpu-3000", 1: EXP / "svi-cpu-twin-seed1"}
 SUPERNETS = {"recipe 2 seed 0": EXP / "svi-cpu-deps", "recipe 2 seed 1": EXP / "svi-cpu-deps-seed1",
              "recipe 3 seed 0": EXP / "svi-cpu-strat"}  # fmt: skip
+
+
+def eval_name(subnet: str, split: str) -> str:
+    """The file ``todm eval --out`` (README.md) and run.py's report keep a decoding in."""
+    return f"eval-{subnet}-open-2h-eval-{split}-greedy-all-step-3000.json"
+
+
+def has_second_seed(subnet: str) -> bool:
+    """Whether the twin's second seed is trained and decoded on both splits."""
+    return all((TWINS[1] / f"individual-{subnet}" / eval_name(subnet, s)).is_file() for s in SPLITS)
 
 
 def errors(path: Path, subnet: str) -> tuple[float, list[UtteranceErrors]]:
@@ -38,8 +50,8 @@ def summed(a: list[UtteranceErrors], b: list[UtteranceErrors]) -> list[Utterance
 
 
 def report(subnet: str) -> None:
-    for split in ("test", "test-unseen-voice"):
-        name = f"eval-{subnet}-open-2h-eval-{split}-greedy-all-step-3000.json"
+    for split in SPLITS:
+        name = eval_name(subnet, split)
         w0, twin0 = errors(TWINS[0] / f"individual-{subnet}" / name, subnet)
         w1, twin1 = errors(TWINS[1] / f"individual-{subnet}" / name, subnet)
         sups = {label: errors(exp / "supernet" / name, subnet)[1] for label, exp in SUPERNETS.items()}
@@ -59,7 +71,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subnet", nargs="+", help="twins to report (default: every twin with a second seed)")
     args = ap.parse_args()
-    subnets = args.subnet or sorted(d.name.removeprefix("individual-") for d in TWINS[1].glob("individual-*"))
+    trained = (d.name.removeprefix("individual-") for d in TWINS[1].glob("individual-*"))
+    subnets = args.subnet or sorted(s for s in trained if has_second_seed(s))
     for subnet in subnets:
         report(subnet)
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from seeds import SPLITS
-from twin_seed import EXP, TWINS, errors, summed
+from twin_seed import EXP, TWINS, errors, eval_name, has_second_seed, summed
 
 from todm.runtime.scoring import RatioInterval, UtteranceErrors, paired_bootstrap_ratio
 
@@ -58,14 +58,6 @@ class Comparison:
     supernet_wer: list[float]  # one per supernet seed
     per_seed: list[RatioInterval]
     mean: RatioInterval  # the supernet seeds' mean over the twin's
-
-
-def eval_name(subnet: str, split: str) -> str:
-    return f"eval-{subnet}-open-2h-eval-{split}-greedy-all-step-3000.json"
-
-
-def has_second_seed(subnet: str) -> bool:
-    return all((TWINS[1] / f"individual-{subnet}" / eval_name(subnet, s)).is_file() for s in SPLITS)
 
 
 def repeated(errs: list[UtteranceErrors], times: int) -> list[UtteranceErrors]:
