@@ -46,6 +46,7 @@ RECIPES = {
         EXP / "svi-cpu-deps-seed1",
     ],
     "recipe 3 (one random subnet per width)": [EXP / "svi-cpu-strat"],
+    "recipe 4 (recipe 3, channels sorted as the sandwich starts)": [EXP / "svi-cpu-sort"],
 }
 
 
