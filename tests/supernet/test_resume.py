@@ -146,3 +146,19 @@ def test_resume_refuses_another_model_and_names_other_changes(tiny_corpus: Path,
     train(longer, resume=True, quiet=True)
     assert "resuming with changed settings: max_steps: 1 -> 2" in capsys.readouterr().err
     assert read_checkpoint(last)["position"]["step"] == 2
+
+
+def test_resume_does_not_call_a_setting_added_since_the_checkpoint_a_change(tiny_corpus: Path, tmp_path: Path, capsys) -> None:
+    from todm.supernet.train import _check_resumable
+
+    cfg = _config(tiny_corpus, tmp_path / "run")
+    saved = cfg.to_dict()
+    del saved["recipe"]["sort_channels_at_shrink"]  # as a checkpoint from before that knob
+    rec = {"model_config": cfg.model.to_dict(), "train_config": saved}
+    capsys.readouterr()
+    _check_resumable(tmp_path / "last.pt", rec, cfg, announce=True)
+    assert capsys.readouterr().err == ""
+    cfg.recipe.shrink_after_steps, cfg.recipe.sort_channels_at_shrink = 1, True
+    _check_resumable(tmp_path / "last.pt", rec, cfg, announce=True)
+    err = capsys.readouterr().err
+    assert "recipe.sort_channels_at_shrink: False -> True" in err and "recipe.shrink_after_steps: 0 -> 1" in err

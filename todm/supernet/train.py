@@ -225,6 +225,17 @@ def _changed_settings(before: dict, after: dict, prefix: str = "") -> list[str]:
     return out
 
 
+def _with_defaults(saved: dict, defaults: dict) -> dict:
+    """``saved`` with every key it lacks taken from ``defaults``, at any depth."""
+    out = dict(saved)
+    for key, value in defaults.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = _with_defaults(out[key], value)
+    return out
+
+
 def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) -> None:
     """A checkpoint resumes only into the model it trained; other changed settings are allowed
     (a longer ``max_steps`` is the usual one) but said aloud, since the run now mixes two recipes."""
@@ -232,7 +243,9 @@ def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) ->
     if model_changes:
         raise ConfigError(f"{last}: was trained with another model ({'; '.join(model_changes)}); "
                           "resume with that run's config.yaml or train into a new exp_dir")  # fmt: skip
-    other = _changed_settings(rec.get("train_config", {}), cfg.to_dict())
+    # A setting the checkpoint does not name came into todm after that run, which trained
+    # as its default does (new knobs default to the old behaviour): not a change.
+    other = _changed_settings(_with_defaults(rec.get("train_config", {}), TrainConfig().to_dict()), cfg.to_dict())
     if other and announce:
         print(f"{last}: resuming with changed settings: {'; '.join(other)}", file=sys.stderr)
 
