@@ -137,6 +137,11 @@ def test_channels_are_sorted_once_as_the_sandwich_starts(tiny_corpus: Path, prep
         return cfg
 
     through = train(config("through", 4), quiet=True)
+    with open(through / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    # the students' columns appear at the shrink and keep their names
+    assert [r["loss_smallest"] != "" for r in rows] == [False, False, True, True]
+    assert all(None not in r for r in rows)
     record = json.loads((through / "channel-sort.json").read_text())
     assert record["step"] == 2
     assert any(p != sorted(p) for p in record["permutations"].values())

@@ -200,6 +200,30 @@ def apply_update(model: Supernet, opt: torch.optim.Optimizer) -> float:
     return grad_norm
 
 
+def _append_metrics(log_path: Path, row: dict[str, float]) -> None:
+    """One row of ``metrics.csv``. A row with a column the header lacks (the students'
+    losses, once a delayed sandwich starts) rewrites the file with the header widened,
+    the earlier rows blank there, so every column keeps its name."""
+    header: list[str] = []
+    if log_path.is_file():
+        with open(log_path, newline="") as f:
+            header = next(csv.reader(f), [])
+    if header and all(k in header for k in row):
+        with open(log_path, "a", newline="") as f:
+            csv.DictWriter(f, fieldnames=header, restval="").writerow(row)
+        return
+    rows: list[dict[str, str]] = []
+    if header:
+        with open(log_path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=header + [k for k in row if k not in header], restval="")
+    w.writeheader()
+    w.writerows(rows)
+    w.writerow(row)
+    atomic_write_text(log_path, buf.getvalue())
+
+
 def _drop_rows_after(log_path: Path, step: int) -> None:
     """Forget the metrics a killed run logged after the checkpoint it resumes from: they are redone."""
     with open(log_path, newline="") as f:
@@ -363,12 +387,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
             if rank == 0 and (step % cfg.log_every == 0 or step == cfg.max_steps):
                 row = {"step": step, "epoch": epoch, "lr": sched.get_last_lr()[0],
                        "grad_norm": grad_norm, "seconds": round(spent()["wall_seconds"], 2), **stats_}  # fmt: skip
-                new = not log_path.is_file()
-                with open(log_path, "a", newline="") as f:
-                    w = csv.DictWriter(f, fieldnames=list(row))
-                    if new:
-                        w.writeheader()
-                    w.writerow(row)
+                _append_metrics(log_path, row)
                 if writer is not None:
                     for k, v in row.items():
                         if k not in ("step", "epoch"):
