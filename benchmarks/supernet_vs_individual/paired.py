@@ -1,6 +1,6 @@
 """Two supernet runs subnet by subnet: one's WER over the other's, with no twin in between.
 
-    .venv/bin/python benchmarks/supernet_vs_individual/paired.py exp/svi-cpu-strat exp/svi-cpu-sort
+    .venv/bin/python benchmarks/supernet_vs_individual/paired.py exp/svi-cpu-strat exp/svi-cpu-sort [--out FILE]
 
 For runs that differ in one knob and nothing else (same seed, same draws, same data order),
 this is the knob's effect, free of the twins' luck: for every subnet decoded in both and
@@ -61,8 +61,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("first", type=Path, help="run.py --out directory of the run to compare against")
     ap.add_argument("second", type=Path, help="run.py --out directory of the run that differs")
+    ap.add_argument("--out", type=Path, help="also write the report here")
     args = ap.parse_args()
-    print("\n".join(report(args.first, args.second)))
+    lines = report(args.first, args.second)
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
