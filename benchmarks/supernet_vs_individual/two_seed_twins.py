@@ -47,6 +47,7 @@ RECIPES = {
     ],
     "recipe 3 (one random subnet per width)": [EXP / "svi-cpu-strat"],
     "recipe 4 (recipe 3, channels sorted as the sandwich starts)": [EXP / "svi-cpu-sort"],
+    "recipe 5 (recipe 3 without distillation)": [EXP / "svi-cpu-nokd"],
 }
 
 
