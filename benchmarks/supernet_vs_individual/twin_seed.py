@@ -25,9 +25,9 @@ SUPERNETS = {"recipe 2 seed 0": EXP / "svi-cpu-deps", "recipe 2 seed 1": EXP / "
              "recipe 3 seed 0": EXP / "svi-cpu-strat"}  # fmt: skip
 
 
-def eval_name(subnet: str, split: str) -> str:
+def eval_name(subnet: str, split: str, step: int = 3000) -> str:
     """The file ``todm eval --out`` (README.md) and run.py's report keep a decoding in."""
-    return f"eval-{subnet}-open-2h-eval-{split}-greedy-all-step-3000.json"
+    return f"eval-{subnet}-open-2h-eval-{split}-greedy-all-step-{step}.json"
 
 
 def has_second_seed(subnet: str) -> bool:
