@@ -16,7 +16,8 @@ reports each WER ratio with its 95% paired-bootstrap interval over the test utte
 (``todm.runtime.scoring``: a ratio's miss or pass is only meaningful outside it), and
 writes ``results.json`` and ``results.md`` (a Markdown table) to ``--out``;
 ``--record`` also copies them beside this script (``--record NAME``: as NAME.json and
-NAME.md). ``--part`` splits the work into processes that run side by side (see
+NAME.md), with every decoded utterance's word errors (NAME-utterances.json), so that
+paired comparisons between records need no ``exp/``. ``--part`` splits the work into processes that run side by side (see
 README.md); each run's cost is the wall and CPU
 seconds its training recorded in its checkpoint. ``--part cost-probe`` also times
 ``--probe-steps`` steps of every run's recipe interleaved in one process
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from seeds import compact_json
 
 from todm.runtime.scoring import UtteranceErrors, paired_bootstrap_ratio
 from todm.supernet.checkpoint import read_checkpoint
@@ -252,6 +254,8 @@ def main() -> None:
     (num_steps,) = steps
 
     rows = []
+    # per utterance: word count by split, word errors by subnet and "kind split"
+    per_utt: dict[str, Any] = {"words": {}, "word_errors": {}}
     for spec in subnets:
         row: dict[str, Any] = {"subnet": spec.id}
         utts: dict[tuple[str, str], list[UtteranceErrors]] = {}
@@ -264,6 +268,9 @@ def main() -> None:
                 row[f"{kind}_{split}_wer"] = res["wer"]
                 row[f"{kind}_{split}_cer"] = res["cer"]
                 utts[kind, split] = [UtteranceErrors.from_dict(u) for u in res["utterances"]]
+                per_utt["words"][split] = [u.words for u in utts[kind, split]]
+                per_utt["word_errors"].setdefault(spec.id, {})[f"{kind} {split}"] = [
+                    u.word_errors for u in utts[kind, split]]  # fmt: skip
         for split in SPLITS:
             sup, ind = utts["supernet", split], utts["individual", split]
             if any(u.word_errors for u in ind):
@@ -354,10 +361,12 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.out / "results.md").write_text("\n".join(lines) + "\n")
+    (args.out / "results-utterances.json").write_text(compact_json(per_utt))
     print("\n".join(lines))
     if args.record:
         shutil.copy(args.out / "results.json", HERE / f"{args.record}.json")
         shutil.copy(args.out / "results.md", HERE / f"{args.record}.md")
+        shutil.copy(args.out / "results-utterances.json", HERE / f"{args.record}-utterances.json")
         if probe_lines:  # the probe's per-step timings, from which its ratio and interval come
             suffix = args.record.removeprefix("result")
             shutil.copy(probe_path, HERE / f"{probe_path.stem}{suffix}{probe_path.suffix}")

@@ -33,6 +33,14 @@ def load(paths: list[Path]) -> list[dict[str, Any]]:
     return records
 
 
+def compact_json(obj: dict[str, Any]) -> str:
+    """JSON with one line per entry two levels down: long per-utterance lists stay diffable and small."""
+    def level(d: dict[str, Any], pad: str) -> str:
+        return "{\n" + ",\n".join(f"{pad}{json.dumps(k)}: {json.dumps(v)}" for k, v in d.items()) + "\n" + pad[:-1] + "}"
+
+    return "{\n" + ",\n".join(f" {json.dumps(k)}: {level(v, '  ')}" for k, v in obj.items()) + "\n}\n"
+
+
 def rows_by_subnet(paths: list[Path], records: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
     """The subnets the records compare, and each record's rows by subnet; stops unless every
     record compares the same subnets."""

@@ -1,12 +1,20 @@
 """Twins' second seeds against their first, and the supernet runs against the mean of both.
 
     .venv/bin/python benchmarks/supernet_vs_individual/twin_seed.py [--subnet ID ...]
+    .venv/bin/python benchmarks/supernet_vs_individual/twin_seed.py --record
 
 For every twin whose second seed under ``exp/svi-cpu-twin-seed1`` is trained and decoded
 (or the ``--subnet`` ones): reads the evaluations kept beside each checkpoint (run.py's reports and ``todm eval
 --out`` for the second seeds, see README.md) and prints paired-bootstrap WER ratios: seed 1
 against seed 0, then each supernet run, and recipe 2's two seeds together, against the
 mean of the twin's two seeds.
+
+``--record`` keeps every twin's WER by seed in ``twin-seeds.json`` beside this script, so
+that the analyses which need only WERs (``seed_noise.py``) run from the repository alone:
+seed 0 from ``result.json``; seed 1 from its evaluation under ``exp/`` with each
+utterance's word errors, else as the file already holds it, else derived from
+``result-two-seed-twins.json`` (2 x the two-seed mean - seed 0): the evaluations of the
+first six second seeds were lost with the machine that made them.
 """
 
 from __future__ import annotations
@@ -14,11 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
-from seeds import SPLITS
+from seeds import SPLITS, compact_json
 
 from todm.runtime.scoring import UtteranceErrors, paired_bootstrap_ratio
 
+HERE = Path(__file__).resolve().parent
 EXP = Path("exp")
 TWINS = {0: EXP / "svi-cpu-3000", 1: EXP / "svi-cpu-twin-seed1"}
 SUPERNETS = {"recipe 2 seed 0": EXP / "svi-cpu-deps", "recipe 2 seed 1": EXP / "svi-cpu-deps-seed1",
@@ -67,10 +77,49 @@ def report(subnet: str) -> None:
             print(f"{subnet} {split}: {label}: {iv.ratio:.3f} [{iv.low:.3f}, {iv.high:.3f}]")
 
 
+def second_seed_wer(subnet: str, split: str, kept: dict[str, Any]) -> dict[str, Any]:
+    path = TWINS[1] / f"individual-{subnet}" / eval_name(subnet, split)
+    if path.is_file():
+        wer, utts = errors(path, subnet)
+        return {"wer": wer, "source": str(path), "words": [u.words for u in utts],
+                "word_errors": [u.word_errors for u in utts]}  # fmt: skip
+    if split in kept.get(subnet, {}).get("1", {}):
+        return kept[subnet]["1"][split]
+    two_seed = json.loads((HERE / "result-two-seed-twins.json").read_text())
+    for c in next(iter(two_seed["recipes"].values()))["comparisons"]:
+        if c["subnet"] == subnet and c["split"] == split and c["final"]:
+            wer0 = first_seed_wers()[subnet][split]
+            return {"wer": round(2 * c["twin_wer"] - wer0, 2),
+                    "source": "result-two-seed-twins.json: 2 x the two-seed mean - seed 0"}  # fmt: skip
+    return {}
+
+
+def first_seed_wers() -> dict[str, dict[str, float]]:
+    rows = json.loads((HERE / "result.json").read_text())["rows"]
+    return {r["subnet"]: {split: r[f"individual_{split}_wer"] for split in SPLITS} for r in rows}
+
+
+def record() -> Path:
+    """Writes ``twin-seeds.json``: {"twins": {subnet: {seed: {split: {wer, source[, words, word_errors]}}}}}."""
+    out = HERE / "twin-seeds.json"
+    kept = json.loads(out.read_text())["twins"] if out.is_file() else {}
+    twins: dict[str, Any] = {}
+    for subnet, wers in first_seed_wers().items():
+        seed0 = {split: {"wer": w, "source": "result.json"} for split, w in wers.items()}
+        seed1 = {split: r for split in SPLITS if (r := second_seed_wer(subnet, split, kept))}
+        twins[subnet] = {"0": seed0, **({"1": seed1} if len(seed1) == len(SPLITS) else {})}
+    out.write_text(compact_json({"twins": twins}))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subnet", nargs="+", help="twins to report (default: every twin with a second seed)")
+    ap.add_argument("--record", action="store_true", help="write twin-seeds.json (see above) and stop")
     args = ap.parse_args()
+    if args.record:
+        print(f"wrote {record()}")
+        return
     trained = (d.name.removeprefix("individual-") for d in TWINS[1].glob("individual-*"))
     subnets = args.subnet or sorted(s for s in trained if has_second_seed(s))
     for subnet in subnets:
