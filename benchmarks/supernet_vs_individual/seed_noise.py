@@ -6,7 +6,7 @@ Reads only committed files: every twin's WER by seed (``twin-seeds.json``, writt
 ``twin_seed.py --record``) and each supernet run's record (``RECORDS``). Prints:
 
 1. the seed noise: the standard deviation sigma of one run's log WER across training seeds,
-   from the pairs of seeds this benchmark has, for the twins (those with two seeds) and
+   from the seeds this benchmark has, for the twins (those with two seeds or more) and
    for the supernet's subnets (recipe 2's two seeds), each with a 95% interval, and the
    correlation of a seed's luck between the two test splits. A supernet seed's luck is
    split further into the part its subnets share (one run trains them all) and the part
@@ -60,38 +60,31 @@ class Noise:
     sigma: float  # sd of one run's log WER over seeds
     low: float
     high: float
-    pairs: int  # seed pairs (subnet x split) behind it
-    split_correlation: float  # of a seed pair's log ratio between the two splits
+    dof: int  # degrees of freedom behind it: (seeds - 1) x splits, summed over subnets
+    split_correlation: float  # of seed 1's log ratio over seed 0 between the two splits
 
 
-def sigma_from_pairs(diffs: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
-    """sigma from differences of two seeds' log WERs (each ~ N(0, 2 sigma^2)), with a chi-square interval."""
-    n = diffs.size
-    s2 = float(np.sum(diffs**2) / (2 * n))
-    chi = rng.chisquare(n, size=200000)
-    lo_q, hi_q = np.quantile(chi, [0.975, 0.025])
-    return math.sqrt(s2), math.sqrt(n * s2 / lo_q), math.sqrt(n * s2 / hi_q)
-
-
-def seed_pairs(twins: dict[str, Any], records: dict[str, list[dict[str, Any]]]) -> dict[str, np.ndarray]:
-    """log(seed 1 / seed 0) per subnet (rows) and split (columns): twins, and recipes with two seeds."""
-    out = {}
-    two = [s for s, seeds in twins.items() if "1" in seeds]
-    out["twins"] = np.array([[math.log(twins[s]["1"][sp]["wer"] / twins[s]["0"][sp]["wer"]) for sp in SPLITS]
-                             for s in two])  # fmt: skip
+def seed_groups(twins: dict[str, Any], records: dict[str, list[dict[str, Any]]]) -> dict[str, list[np.ndarray]]:
+    """Log WERs, one array (seeds x splits) per subnet with two seeds or more: twins, and recipes with two seeds."""
+    out = {"twins": [np.log([[seed[sp]["wer"] for sp in SPLITS] for seed in seeds.values()])
+                     for seeds in twins.values() if len(seeds) > 1]}  # fmt: skip
     for label, recs in records.items():
-        if len(recs) == 2:
+        if len(recs) > 1:
             rows = [{r["subnet"]: r for r in rec["rows"]} for rec in recs]
-            out[f"supernet {label}"] = np.array(
-                [[math.log(rows[1][s][f"supernet_{sp}_wer"] / rows[0][s][f"supernet_{sp}_wer"]) for sp in SPLITS]
-                 for s in rows[0]])  # fmt: skip
+            out[f"supernet {label}"] = [np.log([[by[s][f"supernet_{sp}_wer"] for sp in SPLITS] for by in rows])
+                                        for s in rows[0]]  # fmt: skip
     return out
 
 
-def noise(diffs: np.ndarray, rng: np.random.Generator) -> Noise:
-    sigma, low, high = sigma_from_pairs(diffs.ravel(), rng)
+def noise(groups: list[np.ndarray], rng: np.random.Generator) -> Noise:
+    """Pooled within-subnet sd over seeds, with a chi-square interval."""
+    ss = sum(float(np.sum((g - g.mean(axis=0)) ** 2)) for g in groups)
+    dof = sum((g.shape[0] - 1) * g.shape[1] for g in groups)
+    chi = rng.chisquare(dof, size=200000)
+    hi_q, lo_q = np.quantile(chi, [0.975, 0.025])
+    diffs = np.array([g[1] - g[0] for g in groups])
     corr = float(np.corrcoef(diffs[:, 0], diffs[:, 1])[0, 1]) if len(diffs) > 2 else float("nan")
-    return Noise(sigma, low, high, diffs.size, corr)
+    return Noise(math.sqrt(ss / dof), math.sqrt(ss / hi_q), math.sqrt(ss / lo_q), dof, corr)
 
 
 def draws(rng: np.random.Generator, sigma: float, rho: float, runs: int, subnets: int) -> np.ndarray:
@@ -216,20 +209,21 @@ def main() -> None:
     subnets = len(twins)
     two_seeded = [s for s, seeds in twins.items() if "1" in seeds]
 
-    pairs = seed_pairs(twins, records)
-    noises = {name: noise(d, rng) for name, d in pairs.items()}
-    pooled = noise(np.concatenate(list(pairs.values())), rng)
+    groups = seed_groups(twins, records)
+    noises = {name: noise(g, rng) for name, g in groups.items()}
+    pooled = noise([g for gs in groups.values() for g in gs], rng)
     noises["pooled"] = pooled
     lines = [f"# Seed noise and the 3% target ({len(two_seeded)} of {subnets} twins with two seeds)", "",
              "## How far a training seed moves one run's WER", "",
-             "| seed pairs of | pairs | sigma of log WER | 95% interval | split correlation |",
+             "| seeds of | degrees of freedom | sigma of log WER | 95% interval | split correlation |",
              "|---|---|---|---|---|"]  # fmt: skip
     for name, n in noises.items():
-        lines.append(f"| {name} | {n.pairs} | {n.sigma:.4f} | [{n.low:.4f}, {n.high:.4f}] | {n.split_correlation:.2f} |")
+        lines.append(f"| {name} | {n.dof} | {n.sigma:.4f} | [{n.low:.4f}, {n.high:.4f}] | {n.split_correlation:.2f} |")
     supernet_pairs = [n for name, n in noises.items() if name.startswith("supernet")]
     if "twins" not in noises or not supernet_pairs:
         raise SystemExit("seed_noise: needs twins with two seeds and a recipe with two supernet seeds")
-    shared, own = supernet_parts(next(d for name, d in pairs.items() if name.startswith("supernet")))
+    supernet = next(gs for name, gs in groups.items() if name.startswith("supernet"))
+    shared, own = supernet_parts(np.array([g[1] - g[0] for g in supernet]))
     sig = Sigmas(noises["twins"].sigma, shared, own, max(pooled.split_correlation, 0.0))
     lines += ["", f"Of a supernet subnet's sigma, shared by every subnet of the run on a split: {shared:.4f}; "
               f"each subnet's own: {own:.4f} (from the one pair of supernet seeds, so rough)."]  # fmt: skip

@@ -11,8 +11,8 @@ mean of the twin's two seeds.
 
 ``--record`` keeps every twin's WER by seed in ``twin-seeds.json`` beside this script, so
 that the analyses which need only WERs (``seed_noise.py``) run from the repository alone:
-seed 0 from ``result.json``; seed 1 from its evaluation under ``exp/`` with each
-utterance's word errors, else as the file already holds it, else derived from
+seed 0 from ``result.json``; seeds 1 and 2 from their evaluations under ``exp/`` with each
+utterance's word errors, else as the file already holds them, else (seed 1) derived from
 ``result-two-seed-twins.json`` (2 x the two-seed mean - seed 0): the evaluations of the
 first six second seeds were lost with the machine that made them.
 """
@@ -30,7 +30,7 @@ from todm.runtime.scoring import UtteranceErrors, paired_bootstrap_ratio
 
 HERE = Path(__file__).resolve().parent
 EXP = Path("exp")
-TWINS = {0: EXP / "svi-cpu-3000", 1: EXP / "svi-cpu-twin-seed1"}
+TWINS = {0: EXP / "svi-cpu-3000", 1: EXP / "svi-cpu-twin-seed1", 2: EXP / "svi-cpu-twin-seed2"}
 SUPERNETS = {"recipe 2 seed 0": EXP / "svi-cpu-deps", "recipe 2 seed 1": EXP / "svi-cpu-deps-seed1",
              "recipe 3 seed 0": EXP / "svi-cpu-strat"}  # fmt: skip
 
@@ -77,14 +77,16 @@ def report(subnet: str) -> None:
             print(f"{subnet} {split}: {label}: {iv.ratio:.3f} [{iv.low:.3f}, {iv.high:.3f}]")
 
 
-def second_seed_wer(subnet: str, split: str, kept: dict[str, Any]) -> dict[str, Any]:
-    path = TWINS[1] / f"individual-{subnet}" / eval_name(subnet, split)
+def later_seed_wer(seed: int, subnet: str, split: str, kept: dict[str, Any]) -> dict[str, Any]:
+    path = TWINS[seed] / f"individual-{subnet}" / eval_name(subnet, split)
     if path.is_file():
         wer, utts = errors(path, subnet)
         return {"wer": wer, "source": str(path), "words": [u.words for u in utts],
                 "word_errors": [u.word_errors for u in utts]}  # fmt: skip
-    if split in kept.get(subnet, {}).get("1", {}):
-        return kept[subnet]["1"][split]
+    if split in kept.get(subnet, {}).get(str(seed), {}):
+        return kept[subnet][str(seed)][split]
+    if seed != 1:
+        return {}
     two_seed = json.loads((HERE / "result-two-seed-twins.json").read_text())
     for c in next(iter(two_seed["recipes"].values()))["comparisons"]:
         if c["subnet"] == subnet and c["split"] == split and c["final"]:
@@ -106,8 +108,12 @@ def record() -> Path:
     twins: dict[str, Any] = {}
     for subnet, wers in first_seed_wers().items():
         seed0 = {split: {"wer": w, "source": "result.json"} for split, w in wers.items()}
-        seed1 = {split: r for split in SPLITS if (r := second_seed_wer(subnet, split, kept))}
-        twins[subnet] = {"0": seed0, **({"1": seed1} if len(seed1) == len(SPLITS) else {})}
+        twins[subnet] = {"0": seed0}
+        for seed in sorted(TWINS)[1:]:
+            later = {split: r for split in SPLITS if (r := later_seed_wer(seed, subnet, split, kept))}
+            if len(later) < len(SPLITS):
+                break  # seeds are kept in order: a twin's seed 2 only after its seed 1
+            twins[subnet][str(seed)] = later
     out.write_text(compact_json({"twins": twins}))
     return out
 
