@@ -18,9 +18,10 @@ Reads only committed files: every twin's WER by seed (``twin-seeds.json``, writt
    many seeds per side a plain "all 20 within the target" rule needs to pass such a
    supernet 8 times in 10. The "none beyond doubt" clause is left out, so the chances are
    upper bounds;
-3. each recipe's comparisons against the twins' seed mean, with intervals that carry the
-   seed noise of both sides (not only the test sentences' luck, which the paired bootstrap
-   of ``two_seed_twins.py`` measures), and the recipe's mean ratio over all 20.
+3. each recipe's comparisons against the twins' seed mean (over the seeds every twin has),
+   with intervals that carry the seed noise of both sides (not only the test sentences'
+   luck, which the paired bootstrap of ``two_seed_twins.py`` measures), and the recipe's
+   mean ratio over all 20.
 
 Assumes one run's log WER = the subnet's and method's true value + seed noise: for a twin
 of one sigma, independent between twins; for a supernet subnet, a part shared by every
@@ -159,13 +160,16 @@ class Comparison:
 
 
 def comparisons(recs: list[dict[str, Any]], twins: dict[str, Any], sig: Sigmas) -> list[Comparison]:
+    """Each subnet and split against its twin's mean over the seeds that every twin has: a
+    seed that only some twins have yet would make the comparisons unequal (README.md)."""
+    common = min(len(seeds) for seeds in twins.values())
     out = []
     for row0 in recs[0]["rows"]:
         subnet = row0["subnet"]
         rows = [next(r for r in rec["rows"] if r["subnet"] == subnet) for rec in recs]
         for split in SPLITS:
             sup = float(np.mean([r[f"supernet_{split}_wer"] for r in rows]))
-            twin_wers = [seed[split]["wer"] for seed in twins[subnet].values()]
+            twin_wers = [seed[split]["wer"] for seed in list(twins[subnet].values())[:common]]
             if twin_wers[0] != row0[f"individual_{split}_wer"]:
                 raise SystemExit(f"twin-seeds.json: {subnet}'s seed 0 scores {twin_wers[0]} on {split}, "
                                  f"the records {row0[f'individual_{split}_wer']}: compare one set of twins")  # fmt: skip
