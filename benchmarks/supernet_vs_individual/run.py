@@ -17,8 +17,8 @@ reports each WER ratio with its 95% paired-bootstrap interval over the test utte
 writes ``results.json`` and ``results.md`` (a Markdown table) to ``--out``;
 ``--record`` also copies them beside this script (``--record NAME``: as NAME.json and
 NAME.md), with every decoded utterance's word errors (NAME-utterances.json), so that
-paired comparisons between records need no ``exp/``. ``--part`` splits the work into processes that run side by side (see
-README.md); each run's cost is the wall and CPU
+paired comparisons between records need no ``exp/``. ``--part`` splits the work into
+processes that run side by side (see README.md); each run's cost is the wall and CPU
 seconds its training recorded in its checkpoint. ``--part cost-probe`` also times
 ``--probe-steps`` steps of every run's recipe interleaved in one process
 (``todm.supernet.step_cost``), a per-step cost ratio that does not depend on what else
