@@ -110,7 +110,8 @@ def trained(cfg: TrainConfig, quiet: bool, run_training: bool, step: int | None 
 def describe_recipe(recipe: dict[str, Any]) -> str:
     """The supernet's sampling rule in words, for the report."""
     widths = recipe.get("random_width_weights")
-    text = (f"each step the largest, the smallest and {recipe['num_random']} random subnet(s)"
+    bottom = "each width's smallest in turn" if recipe.get("smallest_per_width") else "the smallest"
+    text = (f"each step the largest, {bottom} and {recipe['num_random']} random subnet(s)"
             + (f" (width odds {widths})" if widths else "")
             + (" (one of each width)" if recipe.get("random_per_width") else ""))  # fmt: skip
     if recipe.get("shrink_after_steps"):

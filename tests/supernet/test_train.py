@@ -173,6 +173,29 @@ def test_random_per_width_draws_one_random_subnet_of_each_width(tiny_corpus: Pat
     assert any(w != widths for w in drawn)  # unstratified draws repeat or reorder widths
 
 
+def test_smallest_per_width_puts_each_widths_smallest_at_the_bottom_in_turn(
+    tiny_corpus: Path, prepared: Path, tmp_path: Path,
+) -> None:  # fmt: skip
+    cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=1)
+    model = Supernet(cfg.model)
+    space, widths = model.space, list(model.space.d_model_choices)
+    assert len(widths) > 1
+    plain = [sandwich(model, cfg, step) for step in range(2 * len(widths))]
+    cfg.recipe.smallest_per_width = True
+    turns = [sandwich(model, cfg, step) for step in range(2 * len(widths))]
+    assert all(s[1] == space.smallest() for s in plain)
+    assert [s[1].d_model for s in turns] == widths * 2
+    for s in turns:
+        bottom = s[1]
+        assert bottom == space.smallest(bottom.d_model)
+        assert (bottom.depth, set(bottom.ffn_dims), set(bottom.heads)) == (
+            space.depth_choices[0], {space.ffn_choices[0]}, {space.head_choices[0]})
+    # the largest and the random draws are untouched
+    assert [s[0] for s in turns] == [s[0] for s in plain] and [s[2:] for s in turns] == [s[2:] for s in plain]
+    with pytest.raises(ConfigError, match="not among the widths"):
+        space.smallest(widths[-1] + 1)
+
+
 def test_config_errors_are_reported_together(tmp_path: Path) -> None:
     import yaml
 

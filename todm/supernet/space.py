@@ -207,11 +207,15 @@ class SearchSpace:
             self.head_choices[-1],
         )
 
-    def smallest(self) -> SubnetSpec:
+    def smallest(self, d_model: int | None = None) -> SubnetSpec:
+        """The smallest subnet, or the smallest of model width ``d_model``."""
+        if d_model is None:
+            d_model = self.d_model_choices[0]
+        elif d_model not in self.d_model_choices:
+            raise ConfigError(f"d_model {d_model} is not among the widths {list(self.d_model_choices)}")
         state = None if self.state_choices is None else self._state(self.state_choices[0])
         return SubnetSpec.uniform(
-            self.depth_choices[0], self.d_model_choices[0], self.ffn_choices[0],
-            self.head_choices[0], state,
+            self.depth_choices[0], d_model, self.ffn_choices[0], self.head_choices[0], state,
         )
 
     def sample(self, rng: random.Random, width_weights: Sequence[float] | None = None) -> SubnetSpec:

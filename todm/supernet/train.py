@@ -3,7 +3,8 @@
 Each step follows the TODM recipe:
 
 1. the largest subnet learns from the transcripts (RNN-T + ctc_weight x CTC);
-2. the smallest and ``num_random`` random subnets learn from the transcripts and, by
+2. the smallest (``recipe.smallest_per_width``: each width's smallest in turn) and
+   ``num_random`` random subnets learn from the transcripts and, by
    in-place distillation, from the largest subnet's detached outputs (adaptive
    alpha-divergence on the RNN-T lattice and/or the CTC posteriors);
 3. each subnet runs with a dropout rate that grows with its size (adaptive dropout);
@@ -103,8 +104,9 @@ def sandwich(model: Supernet, cfg: TrainConfig, step: int) -> list[SubnetSpec]:
     if step < cfg.recipe.shrink_after_steps:
         return [model.space.largest()]
     rng = random.Random(cfg.seed * 1_000_003 + step)
-    specs = [model.space.largest(), model.space.smallest()]
     widths = model.space.d_model_choices
+    bottom = model.space.smallest(widths[step % len(widths)] if cfg.recipe.smallest_per_width else None)
+    specs = [model.space.largest(), bottom]
     for i in range(cfg.recipe.num_random):
         weights = cfg.recipe.random_width_weights
         if cfg.recipe.random_per_width:

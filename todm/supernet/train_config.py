@@ -71,6 +71,13 @@ class RecipeConfig:
     # it (todm.supernet.sorting), so the smaller subnets start from its strongest
     # channels instead of whichever the initialisation put first.
     sort_channels_at_shrink: bool = False
+    # The bottom of the sandwich takes each model width's smallest subnet in turn (the
+    # narrowest width's at steps 0, n, 2n..., the next width's at 1, n+1...), instead of
+    # the one smallest every step. The leading slices every subnet shares (the first
+    # layers, the first feed-forward channels and heads) are otherwise fitted every step
+    # to the narrowest width's inputs and only by draws to the wider widths'; this gives
+    # each width's lower bound its share of them, at the same number of subnets per step.
+    smallest_per_width: bool = False
 
 
 @dataclass
