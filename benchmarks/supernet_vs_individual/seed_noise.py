@@ -20,8 +20,9 @@ Reads only committed files: every twin's WER by seed (``twin-seeds.json``, writt
    upper bounds;
 3. each recipe's comparisons against the twins' seed mean (over the seeds every twin has),
    with intervals that carry the seed noise of both sides (not only the test sentences'
-   luck, which the paired bootstrap of ``two_seed_twins.py`` measures), and the recipe's
-   mean ratio over all 20.
+   luck, which the paired bootstrap of ``two_seed_twins.py`` measures), the recipe's
+   mean ratio over all 20, and the mean ratio of each model width's subnets below the
+   largest, with the gap between the widest and the narrowest.
 
 Assumes one run's log WER = the subnet's and method's true value + seed noise: for a twin
 of one sigma, independent between twins; for a supernet subnet, a part shared by every
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from recipes import width
 from seeds import SPLITS, load
 
 HERE = Path(__file__).resolve().parent
@@ -203,6 +205,20 @@ def mean_ratio(cs: list[Comparison], sig: Sigmas) -> tuple[float, float, float]:
     return math.exp(m), math.exp(m - half), math.exp(m + half)
 
 
+def width_means(cs: list[Comparison], largest: str) -> dict[str, dict[str, float]]:
+    """Per split: the mean ratio of each model width's subnets other than the largest, and the
+    widest width's mean minus the narrowest's (recipe 6's reading in README.md)."""
+    out: dict[str, dict[str, float]] = {}
+    for split in SPLITS:
+        by_width: dict[int, list[float]] = {}
+        for c in cs:
+            if c.split == split and c.subnet != largest:
+                by_width.setdefault(width(c.subnet), []).append(c.ratio)
+        means = {w: float(np.mean(r)) for w, r in sorted(by_width.items())}
+        out[split] = {**{str(w): m for w, m in means.items()}, "gap": means[max(means)] - means[min(means)]}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--record", action="store_true", help="write seed-noise.md and seed-noise.json here")
@@ -264,12 +280,19 @@ def main() -> None:
         above = [c for c in cs if c.low > TARGET]
         below_one = [c for c in cs if c.high < 1.0]
         verdict = rule_verdict(cs)
+        largest = max(recs[0]["rows"], key=lambda r: r["params"])["subnet"]
+        widths = width_means(cs, largest)
         by_recipe[label] = {"comparisons": [asdict(c) for c in cs], "mean_ratio": m, "rule_verdict": verdict,
                             "above_target_beyond_noise": [f"{c.subnet} {c.split}" for c in above],
-                            "better_than_twin_beyond_noise": [f"{c.subnet} {c.split}" for c in below_one]}  # fmt: skip
+                            "better_than_twin_beyond_noise": [f"{c.subnet} {c.split}" for c in below_one],
+                            "mean_ratio_by_width_below_largest": widths}  # fmt: skip
         lines += [f"### {label}: {len(recs)} seed(s); mean ratio {m[0]:.3f} [{m[1]:.3f}, {m[2]:.3f}]; "
                   f"over 1.03 point estimate {sum(c.ratio > TARGET for c in cs)}, beyond seed noise {len(above)}", "",
                   f"README.md's rule against the twins as they are now: {verdict}.", "",
+                  f"Mean ratio of the subnets below the largest ({largest}), by model width: "
+                  + "; ".join(f"{split} " + ", ".join(f"width {w} {m:.3f}" for w, m in ws.items() if w != "gap")
+                              + f" (widest minus narrowest {ws['gap']:.3f})" for split, ws in widths.items())
+                  + ".", "",
                   "| subnet | twin seeds | " + " | ".join(SPLITS) + " |", "|---|---|---|---|"]  # fmt: skip
         for i in range(0, len(cs), 2):
             cells = [f"{'**' if c.low > TARGET else ''}{c.ratio:.3f} [{c.low:.3f}, {c.high:.3f}]"

@@ -196,6 +196,22 @@ def test_smallest_per_width_puts_each_widths_smallest_at_the_bottom_in_turn(
         space.smallest(widths[-1] + 1)
 
 
+def test_values_of_the_wrong_type_are_named_not_taken(tmp_path: Path) -> None:
+    manifest = tmp_path / "train.jsonl"
+    manifest.write_text("")
+    sets = [f"data.train_manifest={manifest}", "recipe.smallest_per_width=maybe", "max_steps=abc",
+            "recipe.random_width_weights=[1, yes]", "optim.lr=0.01"]  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        TrainConfig.from_yaml_file(TINY_CONFIG, sets)
+    msg = str(err.value)
+    assert "recipe.smallest_per_width: expected bool, got 'maybe'" in msg
+    assert "max_steps: expected int, got 'abc'" in msg
+    assert "recipe.random_width_weights: expected list[float] | None" in msg
+    assert "optim.lr" not in msg
+    ok = TrainConfig.from_yaml_file(TINY_CONFIG, [sets[0], "recipe.smallest_per_width=true", "optim.lr=1"])
+    assert ok.recipe.smallest_per_width is True and ok.optim.lr == 1
+
+
 def test_config_errors_are_reported_together(tmp_path: Path) -> None:
     import yaml
 

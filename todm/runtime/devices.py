@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from todm.errors import DeviceError
+from todm.fields import type_mismatch
 
 KINDS = ("local", "ssh", "adb")
 RUNTIMES = ("onnxruntime", "litert", "executorch")
@@ -80,9 +81,6 @@ class DeviceProfile:
     source: str = ""  # file it came from
 
 
-_TYPES: dict[str, Any] = {"float": (int, float), "int": int, "bool": bool, "str": str}
-
-
 def _check_fields(cls: type, d: Any, where: str, errors: list[str]) -> dict[str, Any]:
     if not isinstance(d, dict):
         errors.append(f"{where}: expected a mapping, got {type(d).__name__}")
@@ -93,13 +91,8 @@ def _check_fields(cls: type, d: Any, where: str, errors: list[str]) -> dict[str,
         if k not in known or k == "source":
             errors.append(f"{where}.{k}: unknown field (known: {sorted(n for n in known if n != 'source')})")
             continue
-        t = str(known[k].type).replace(" | None", "")
-        if v is None and "None" in str(known[k].type):
-            out[k] = v
-            continue
-        want = _TYPES.get(t)
-        if want is not None and (not isinstance(v, want) or (t != "bool" and isinstance(v, bool))):
-            errors.append(f"{where}.{k}: expected {t}, got {v!r}")
+        if type_mismatch(str(known[k].type), v):
+            errors.append(f"{where}.{k}: expected {str(known[k].type).replace(' | None', '')}, got {v!r}")
             continue
         out[k] = v
     return out

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from todm.errors import ConfigError
+from todm.fields import type_mismatch
 from todm.supernet.augment import SpecAugmentConfig
 from todm.supernet.model_config import ModelConfig
 
@@ -176,11 +177,17 @@ class TrainConfig:
                     errs.append(f"{k}: expected a mapping")
                     continue
                 errs += [f"{k}.{kk}: unknown key (known: {sorted(names)})" for kk in v if kk not in names]
+                types = {f.name: str(f.type) for f in dataclasses.fields(sec)}
+                wrong = {kk for kk, vv in v.items() if kk in names and type_mismatch(types[kk], vv)}
+                errs += [f"{k}.{kk}: expected {types[kk]}, got {v[kk]!r}" for kk in sorted(wrong)]
                 try:
-                    kwargs[k] = sec(**{kk: vv for kk, vv in v.items() if kk in names})
+                    kwargs[k] = sec(**{kk: vv for kk, vv in v.items() if kk in names and kk not in wrong})
                 except (ConfigError, TypeError) as e:
                     errs.append(f"{k}: {e}")
             else:
+                want = str(next(f.type for f in dataclasses.fields(cls) if f.name == k))
+                if type_mismatch(want, v):
+                    errs.append(f"{k}: expected {want}, got {v!r}")
                 kwargs[k] = v
         if errs:
             raise ConfigError(f"{source}:\n  " + "\n  ".join(errs))
