@@ -24,7 +24,11 @@ seconds its training recorded in its checkpoint. ``--part cost-probe`` also time
 (``todm.supernet.step_cost``), a per-step cost ratio that does not depend on what else
 shared the machine while each run trained; the report adds it when it is there.
 ``--eval-corpus`` decodes a larger test set than the training corpus's own; ``--step N``
-reports every run as it stood at step N.
+reports every run as it stood at step N. ``--twins-from twin-seeds.json`` reports a
+supernet against one recorded seed of its twins (``twin_seed.py --record``: their WERs
+and every utterance's word errors) instead of twins trained under ``--out``, so that a
+supernet trained on a machine where the twins' runs are gone is still compared, paired
+utterance by utterance; the twins' training cost is then the cost probe's alone.
 """
 
 from __future__ import annotations
@@ -144,13 +148,42 @@ def evaluated(ckpt: Path, manifest: Path, subnets: list[str], method: str, max_u
     return found
 
 
-def step_cost_summary(path: Path, runs: list[dict[str, Any]], result: dict[str, Any]) -> list[str]:
-    """Add the side-by-side step cost probe (``--part cost-probe``) to ``result``; its lines
-    for the report. Nothing when no probe of exactly these runs is there."""
+def recorded_twins(path: Path, seed: int, subnets: list[str]) -> tuple[int, dict[str, dict[str, dict[str, Any]]]]:
+    """The steps the recorded twins trained, and each subnet's twin of ``seed`` on each split
+    as ``twin_seed.py --record`` kept it: {subnet: {split: {wer, source, words, word_errors}}};
+    stops, naming the file, where a twin, its seed or its per-utterance word errors are missing."""
+    try:
+        record = json.loads(path.read_text())
+        twins, steps = record["twins"], int(record["about"]["steps"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        raise SystemExit(f"{path}: not a twin_seed.py record ({type(e).__name__}: {e})") from e
+    out = {}
+    for subnet in subnets:
+        kept = twins.get(subnet, {}).get(str(seed), {})
+        for split in SPLITS:
+            if "word_errors" not in kept.get(split, {}):
+                raise SystemExit(f"{path}: no word errors by utterance for seed {seed} of {subnet}'s twin on {split} "
+                                 "(only seeds decoded since twin_seed.py kept them have them)")  # fmt: skip
+        out[subnet] = kept
+    return steps, out
+
+
+def twin_errors(kept: dict[str, Any], sup: list[UtteranceErrors], where: str) -> list[UtteranceErrors]:
+    """A recorded twin's word errors, utterance by utterance beside the supernet's decoding of
+    the same test set (the record keeps no character counts: the supernet's stand in)."""
+    if kept["words"] != [u.words for u in sup]:
+        raise SystemExit(f"{where}: the twin was scored on other test utterances than the supernet "
+                         "(another --eval-corpus, or one made differently)")  # fmt: skip
+    return [UtteranceErrors(u.words, e, u.chars, 0) for u, e in zip(sup, kept["word_errors"])]
+
+
+def step_cost_summary(path: Path, names: list[str], result: dict[str, Any]) -> list[str]:
+    """Add the side-by-side step cost probe (``--part cost-probe``) of the runs ``names``
+    (the supernet first) to ``result``; its lines for the report. Nothing when no probe of
+    exactly these runs is there."""
     if not path.is_file():
         return []
     probe = StepCosts(**json.loads(path.read_text()))
-    names = [r["name"] for r in runs]
     if sorted(probe.cpu_seconds) != sorted(names):
         print(f"{path}: probed other runs than these; left out of the report (run --part cost-probe again)")
         return []
@@ -206,6 +239,10 @@ def main() -> None:
                     "report runs already trained")  # fmt: skip
     ap.add_argument("--probe-steps", type=int, default=60,
                     help="steps per run that --part cost-probe times (--part all: 0 skips the probe)")  # fmt: skip
+    ap.add_argument("--twins-from", type=Path, metavar="TWIN_SEEDS_JSON",
+                    help="--part report: the twins as twin_seed.py recorded them (one seed, see --twin-seed) "
+                    "instead of runs under --out")  # fmt: skip
+    ap.add_argument("--twin-seed", type=int, default=2, help="the twins' seed that --twins-from reports")
     args = ap.parse_args()
 
     if args.reduced:
@@ -247,9 +284,18 @@ def main() -> None:
     step = args.step
     eval_corpus = args.eval_corpus or args.corpus
     runs.append({"name": "supernet", **trained(sup_cfg, args.quiet, False, step), "subnets": [s.id for s in subnets]})
-    for spec, cfg in zip(subnets, ind_cfgs):
-        runs.append({"name": f"individual {spec.id}", **trained(cfg, args.quiet, False, step), "subnets": [spec.id]})
-    steps = {r["steps"] for r in runs}
+    recorded = None
+    if args.twins_from:
+        twin_steps, recorded = recorded_twins(args.twins_from, args.twin_seed, [s.id for s in subnets])
+        if twin_steps != runs[0]["steps"]:
+            raise SystemExit(f"{args.twins_from}: its twins trained {twin_steps} steps, the supernet "
+                             f"{runs[0]['steps']}: compare like with like (--step)")  # fmt: skip
+        steps = {twin_steps}
+    else:
+        for spec, cfg in zip(subnets, ind_cfgs):
+            runs.append({"name": f"individual {spec.id}", **trained(cfg, args.quiet, False, step),
+                         "subnets": [spec.id]})  # fmt: skip
+        steps = {r["steps"] for r in runs}
     if len(steps) != 1:
         raise SystemExit(f"the runs stopped at different steps {sorted(steps)}: compare like with like")
     (num_steps,) = steps
@@ -260,7 +306,10 @@ def main() -> None:
     for spec in subnets:
         row: dict[str, Any] = {"subnet": spec.id}
         utts: dict[tuple[str, str], list[UtteranceErrors]] = {}
-        for kind, run in (("supernet", runs[0]), ("individual", next(r for r in runs[1:] if r["subnets"] == [spec.id]))):
+        kinds = [("supernet", runs[0])]
+        if recorded is None:
+            kinds.append(("individual", next(r for r in runs[1:] if r["subnets"] == [spec.id])))
+        for kind, run in kinds:
             for split in SPLITS:
                 res = evaluated(Path(run["checkpoint"]), eval_corpus / f"{split}.jsonl", run["subnets"], args.method,
                                 args.max_eval_utts)[spec.id]  # fmt: skip
@@ -269,6 +318,15 @@ def main() -> None:
                 row[f"{kind}_{split}_wer"] = res["wer"]
                 row[f"{kind}_{split}_cer"] = res["cer"]
                 utts[kind, split] = [UtteranceErrors.from_dict(u) for u in res["utterances"]]
+        if recorded is not None:
+            for split in SPLITS:
+                kept = recorded[spec.id][split]
+                row[f"individual_{split}_wer"] = kept["wer"]
+                row[f"individual_{split}_cer"] = None
+                utts["individual", split] = twin_errors(kept, utts["supernet", split],
+                                                        f"{args.twins_from}: {spec.id} seed {args.twin_seed} {split}")
+        for kind in ("supernet", "individual"):
+            for split in SPLITS:
                 per_utt["words"][split] = [u.words for u in utts[kind, split]]
                 per_utt["word_errors"].setdefault(spec.id, {})[f"{kind} {split}"] = [
                     u.word_errors for u in utts[kind, split]]  # fmt: skip
@@ -281,14 +339,34 @@ def main() -> None:
                 row[f"{split}_wer_ratio"] = dict.fromkeys(("ratio", "low", "high"), 1.0 if perfect else float("inf"))
         rows.append(row)
 
-    individual_total = sum(r["train_seconds"] for r in runs[1:])
-    individual_cpu = sum(r["train_cpu_seconds"] for r in runs[1:])
-    cost_ratio = runs[0]["train_cpu_seconds"] / max(individual_cpu, 1e-9)
-    # The supernet's cost is fixed while each further size trained alone adds its own: the
-    # ratio as the twins add up, in --subnets order, shows how many sizes it takes to pay off.
-    twins_cpu = [r["train_cpu_seconds"] for r in runs[1:]]
-    cost_ratio_by_sizes = [round(runs[0]["train_cpu_seconds"] / max(sum(twins_cpu[:k]), 1e-9), 3)
-                           for k in range(1, len(twins_cpu) + 1)]  # fmt: skip
+    twin_names = [f"individual {spec.id}" for spec in subnets]
+    cost_lines: list[str]
+    if recorded is None:
+        individual_total: float | None = round(sum(r["train_seconds"] for r in runs[1:]), 1)
+        individual_cpu: float | None = round(sum(r["train_cpu_seconds"] for r in runs[1:]), 1)
+        cost_ratio: float | None = runs[0]["train_cpu_seconds"] / max(individual_cpu or 0.0, 1e-9)
+        # The supernet's cost is fixed while each further size trained alone adds its own: the
+        # ratio as the twins add up, in --subnets order, shows how many sizes it takes to pay off.
+        twins_cpu = [r["train_cpu_seconds"] for r in runs[1:]]
+        cost_ratio_by_sizes = [round(runs[0]["train_cpu_seconds"] / max(sum(twins_cpu[:k]), 1e-9), 3)
+                               for k in range(1, len(twins_cpu) + 1)]  # fmt: skip
+        cost_lines = [
+            f"Supernet trained once in {runs[0]['train_cpu_seconds']:.0f} CPU s ({runs[0]['train_seconds']:.0f} s "
+            f"wall); the {len(subnets)} subnets trained individually took {individual_cpu:.0f} CPU s "
+            f"({individual_total:.0f} s wall) in total: a cost ratio of {cost_ratio:.2f} "
+            f"(target {COST_RATIO_TARGET:.2f}; {num_steps} steps each, {args.method} decoding).",
+            f"Cost ratio against the first k twins, k = 1..{len(cost_ratio_by_sizes)}: "
+            f"{', '.join(f'{c:.2f}' for c in cost_ratio_by_sizes)}.",
+        ]
+    else:
+        individual_total = individual_cpu = cost_ratio = None
+        cost_ratio_by_sizes = []
+        cost_lines = [
+            f"Supernet trained once in {runs[0]['train_cpu_seconds']:.0f} CPU s ({runs[0]['train_seconds']:.0f} s "
+            f"wall), {num_steps} steps, {args.method} decoding. Twins: seed {args.twin_seed} of each, as "
+            f"{args.twins_from} keeps them (WER and word errors, no CER); their training cost is not "
+            "on this machine, so the cost ratio is the side-by-side probe's below.",
+        ]
     ratios = [r[f"{sp}_wer_ratio"] for r in rows for sp in SPLITS]
     result = {
         "command": "python benchmarks/supernet_vs_individual/run.py " + " ".join(sys.argv[1:]),
@@ -299,14 +377,14 @@ def main() -> None:
         "steps": num_steps,
         "method": args.method,
         "machine": f"{platform.machine()}, training threads per run: "
-        + ", ".join(sorted({f"{r['num_threads'] or torch.get_num_threads()}" for r in runs}))
+        + ", ".join(sorted({f"{r['num_threads'] or torch.get_num_threads()}" for r in runs if "num_threads" in r}))
         + f", {'cuda' if torch.cuda.is_available() else 'cpu'}",
         "supernet_recipe": runs[0]["recipe"],
         "supernet_train_seconds": runs[0]["train_seconds"],
-        "individual_train_seconds_total": round(individual_total, 1),
+        "individual_train_seconds_total": individual_total,
         "supernet_train_cpu_seconds": runs[0]["train_cpu_seconds"],
-        "individual_train_cpu_seconds_total": round(individual_cpu, 1),
-        "cost_ratio_cpu": round(cost_ratio, 3),
+        "individual_train_cpu_seconds_total": individual_cpu,
+        "cost_ratio_cpu": None if cost_ratio is None else round(cost_ratio, 3),
         "cost_ratio_cpu_by_sizes": cost_ratio_by_sizes,
         "targets": {
             "wer_ratio_max": WER_RATIO_TARGET,
@@ -315,20 +393,16 @@ def main() -> None:
             "wer_ratios_surely_missed": sum(iv["low"] > WER_RATIO_TARGET for iv in ratios),
             "wer_ratios_total": len(ratios),
             "cost_ratio_max": COST_RATIO_TARGET,
-            "cost_ratio_met": cost_ratio <= COST_RATIO_TARGET,
+            "cost_ratio_met": None if cost_ratio is None else cost_ratio <= COST_RATIO_TARGET,
         },
         "runs": runs,
+        **({"twins_from": {"record": str(args.twins_from), "seed": args.twin_seed}} if recorded is not None else {}),
         "rows": rows,
     }
-    probe_lines = step_cost_summary(probe_path, runs, result)
+    probe_lines = step_cost_summary(probe_path, ["supernet", *twin_names], result)
     t = result["targets"]
     lines = [
-        f"Supernet trained once in {runs[0]['train_cpu_seconds']:.0f} CPU s ({runs[0]['train_seconds']:.0f} s "
-        f"wall); the {len(subnets)} subnets trained individually took {individual_cpu:.0f} CPU s "
-        f"({individual_total:.0f} s wall) in total: a cost ratio of {cost_ratio:.2f} "
-        f"(target {COST_RATIO_TARGET:.2f}; {num_steps} steps each, {args.method} decoding).",
-        f"Cost ratio against the first k twins, k = 1..{len(cost_ratio_by_sizes)}: "
-        f"{', '.join(f'{c:.2f}' for c in cost_ratio_by_sizes)}.",
+        *cost_lines,
         describe_recipe(runs[0]["recipe"]) + f" Seed {runs[0]['seed']}.",
         "",
         "WER % (CER %), supernet subnet against its individually trained twin; ratio = supernet / individual WER, "
@@ -342,7 +416,8 @@ def main() -> None:
     ]
 
     def cell(r: dict[str, Any], kind: str, split: str) -> str:
-        return f"{r[f'{kind}_{split}_wer']:.1f} ({r[f'{kind}_{split}_cer']:.1f})"
+        cer = r[f"{kind}_{split}_cer"]
+        return f"{r[f'{kind}_{split}_wer']:.1f}" + ("" if cer is None else f" ({cer:.1f})")
 
     def ratio_cell(r: dict[str, Any], split: str) -> str:
         iv = r[f"{split}_wer_ratio"]

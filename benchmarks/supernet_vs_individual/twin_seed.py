@@ -35,7 +35,10 @@ SUPERNETS = {"recipe 2 seed 0": EXP / "svi-cpu-deps", "recipe 2 seed 1": EXP / "
              "recipe 3 seed 0": EXP / "svi-cpu-strat"}  # fmt: skip
 
 
-def eval_name(subnet: str, split: str, step: int = 3000) -> str:
+STEPS = 3000  # every twin trained this long; their decodings are of this step's checkpoint
+
+
+def eval_name(subnet: str, split: str, step: int = STEPS) -> str:
     """The file ``todm eval --out`` (README.md) and run.py's report keep a decoding in."""
     return f"eval-{subnet}-open-2h-eval-{split}-greedy-all-step-{step}.json"
 
@@ -102,7 +105,8 @@ def first_seed_wers() -> dict[str, dict[str, float]]:
 
 
 def record() -> Path:
-    """Writes ``twin-seeds.json``: {"twins": {subnet: {seed: {split: {wer, source[, words, word_errors]}}}}}."""
+    """Writes ``twin-seeds.json``: {"about": {steps}, "twins": {subnet: {seed: {split: {wer, source[, words,
+    word_errors]}}}}}; ``run.py --twins-from`` reads it."""
     out = HERE / "twin-seeds.json"
     kept = json.loads(out.read_text())["twins"] if out.is_file() else {}
     twins: dict[str, Any] = {}
@@ -114,7 +118,7 @@ def record() -> Path:
             if len(later) < len(SPLITS):
                 break  # seeds are kept in order: a twin's seed 2 only after its seed 1
             twins[subnet][str(seed)] = later
-    out.write_text(compact_json({"twins": twins}))
+    out.write_text(compact_json({"about": {"steps": STEPS}, "twins": twins}))
     return out
 
 
