@@ -55,6 +55,7 @@ RECORDS = {
     "recipe 3 (one random subnet per width)": ["result-per-width.json"],
     "recipe 4 (recipe 3, channels sorted as the sandwich starts)": ["result-sorted.json"],
     "recipe 5 (recipe 3 without distillation)": ["result-no-kd.json"],
+    "recipe 6 (recipe 3, each width's smallest at the bottom in turn)": ["result-bottoms.json"],
 }
 SIMULATIONS = 20000
 Z95 = 1.959964
