@@ -11,7 +11,7 @@ Reads only committed files: every twin's WER by seed (``twin-seeds.json``, writt
    correlation of a seed's luck between the two test splits. A supernet seed's luck is
    split further into the part its subnets share (one run trains them all) and the part
    each has alone;
-2. the power of the rule written down in README.md (two-seed twins; a two-seed recipe must
+2. the power of the first rule written down in README.md (two-seed twins; a two-seed recipe must
    be within the target in all 20 comparisons on average and each seed may miss one; a
    one-seed recipe may miss none): the chance that a supernet whose subnets are exactly as
    good as their twins, or 1-2% better or worse, passes it when runs vary so; and how
@@ -21,8 +21,9 @@ Reads only committed files: every twin's WER by seed (``twin-seeds.json``, writt
 3. each recipe's comparisons against the twins' seed mean (over the seeds every twin has),
    with intervals that carry the seed noise of both sides (not only the test sentences'
    luck, which the paired bootstrap of ``two_seed_twins.py`` measures), the recipe's
-   mean ratio over all 20, and the mean ratio of each model width's subnets below the
-   largest, with the gap between the widest and the narrowest.
+   mean ratio over all 20, the verdict of README.md's rule in force (three seeds a side,
+   all 20 means within the target), and the mean ratio of each model width's subnets
+   below the largest, with the gap between the widest and the narrowest.
 
 Assumes one run's log WER = the subnet's and method's true value + seed noise: for a twin
 of one sigma, independent between twins; for a supernet subnet, a part shared by every
