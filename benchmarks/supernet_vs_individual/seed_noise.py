@@ -169,8 +169,8 @@ def comparisons(recs: list[dict[str, Any]], twins: dict[str, Any], sig: Sigmas) 
     """Each subnet and split against its twin's mean over the seeds that every twin has: a
     seed that only some twins have yet would make the comparisons unequal (README.md)."""
     common = min(len(seeds) for seeds in twins.values())
-    # the twins' seed a record was reported against: run.py --twins-from names it, else seed 0's runs
-    reported = str(recs[0].get("twins_from", {}).get("seed", 0))
+    # the twins' seed each record was reported against: run.py --twins-from names it, else seed 0's runs
+    reported = [str(rec.get("twins_from", {}).get("seed", 0)) for rec in recs]
     out = []
     for row0 in recs[0]["rows"]:
         subnet = row0["subnet"]
@@ -178,10 +178,11 @@ def comparisons(recs: list[dict[str, Any]], twins: dict[str, Any], sig: Sigmas) 
         for split in SPLITS:
             sup = float(np.mean([r[f"supernet_{split}_wer"] for r in rows]))
             twin_wers = [seed[split]["wer"] for seed in list(twins[subnet].values())[:common]]
-            kept = twins[subnet].get(reported, {}).get(split, {}).get("wer")
-            if kept != row0[f"individual_{split}_wer"]:
-                raise SystemExit(f"twin-seeds.json: {subnet}'s seed {reported} scores {kept} on {split}, "
-                                 f"the records {row0[f'individual_{split}_wer']}: compare one set of twins")  # fmt: skip
+            for seed, r in zip(reported, rows):
+                kept = twins[subnet].get(seed, {}).get(split, {}).get("wer")
+                if kept != r[f"individual_{split}_wer"]:
+                    raise SystemExit(f"twin-seeds.json: {subnet}'s seed {seed} scores {kept} on {split}, a record "
+                                     f"{r[f'individual_{split}_wer']}: compare one set of twins")  # fmt: skip
             twin = float(np.mean(twin_wers))
             ratio = sup / twin
             half = Z95 * math.sqrt(sig.supernet**2 / len(rows) + sig.twin**2 / len(twin_wers))
