@@ -53,7 +53,7 @@ RULE_SEEDS = 3  # seeds a side that README.md's rule judges by
 RECORDS = {
     "recipe 1 (uniform draws)": ["result-uniform-draws.json"],
     "recipe 2 (delayed shrinking, width-weighted draws)": ["result.json", "result-seed1.json"],
-    "recipe 3 (one random subnet per width)": ["result-per-width.json"],
+    "recipe 3 (one random subnet per width)": ["result-per-width.json", "result-per-width-seed1.json", "result-per-width-seed2.json"],
     "recipe 4 (recipe 3, channels sorted as the sandwich starts)": ["result-sorted.json"],
     "recipe 5 (recipe 3 without distillation)": ["result-no-kd.json"],
     "recipe 6 (recipe 3, each width's smallest at the bottom in turn)": ["result-bottoms.json"],
