@@ -7,10 +7,10 @@ Reads only committed files: every twin's WER by seed (``twin-seeds.json``, writt
 
 1. the seed noise: the standard deviation sigma of one run's log WER across training seeds,
    from the seeds this benchmark has, for the twins (those with two seeds or more) and
-   for the supernet's subnets (recipe 2's two seeds), each with a 95% interval, and the
-   correlation of a seed's luck between the two test splits. A supernet seed's luck is
-   split further into the part its subnets share (one run trains them all) and the part
-   each has alone;
+   for the supernet's subnets (each recipe with two seeds or more), each with a 95%
+   interval, and the correlation of a seed's luck between the two test splits. A supernet
+   seed's luck is split further, over all those recipes, into the part its subnets share
+   (one run trains them all) and the part each has alone;
 2. the power of the first rule written down in README.md (two-seed twins; a two-seed recipe must
    be within the target in all 20 comparisons on average and each seed may miss one; a
    one-seed recipe may miss none): the chance that a supernet whose subnets are exactly as
@@ -113,14 +113,28 @@ class Sigmas:
         return math.hypot(self.supernet_run, self.supernet_own)
 
 
-def supernet_parts(diffs: np.ndarray) -> tuple[float, float]:
-    """(shared, own) sigma from one pair of supernet seeds: subnets (rows) x splits (columns).
+def supernet_parts(groups: list[list[np.ndarray]]) -> tuple[float, float]:
+    """(shared, own) sigma from every recipe with two seeds or more; each recipe's groups are
+    one array (seeds x splits) per subnet.
 
-    Within a split the pair's differences vary by 2 own^2; their mean over S subnets has
-    expected square 2 shared^2 + 2 own^2 / S."""
-    subnets = diffs.shape[0]
-    own2 = float(np.mean(np.var(diffs, axis=0, ddof=1)) / 2)
-    shared2 = max(float(np.mean(diffs.mean(axis=0) ** 2)) / 2 - own2 / subnets, 0.0)
+    Per recipe and split, log WER = subnet mean + the seed's shared luck + the subnet's own: a
+    two-way layout without replication. The seed-by-subnet interaction mean square estimates
+    own^2; the seeds' mean square over their means across S subnets estimates
+    S shared^2 + own^2. Both pooled over recipes and splits by their degrees of freedom."""
+    own_ss = own_dof = seed_ss = seed_dof = 0.0
+    subnets_weighted = 0.0
+    for recipe in groups:
+        x = np.stack(recipe, axis=1)  # seeds x subnets x splits
+        seeds, subnets = x.shape[0], x.shape[1]
+        r = x - x.mean(axis=0, keepdims=True)
+        seed_mean = r.mean(axis=1, keepdims=True)
+        own_ss += float(np.sum((r - seed_mean) ** 2))
+        own_dof += (seeds - 1) * (subnets - 1) * x.shape[2]
+        seed_ss += subnets * float(np.sum(seed_mean**2))
+        seed_dof += (seeds - 1) * x.shape[2]
+        subnets_weighted += subnets * (seeds - 1) * x.shape[2]
+    own2 = own_ss / own_dof
+    shared2 = max((seed_ss / seed_dof - own2) / (subnets_weighted / seed_dof), 0.0)
     return math.sqrt(shared2), math.sqrt(own2)
 
 
@@ -252,11 +266,11 @@ def main() -> None:
     supernet_pairs = [n for name, n in noises.items() if name.startswith("supernet")]
     if "twins" not in noises or not supernet_pairs:
         raise SystemExit("seed_noise: needs twins with two seeds and a recipe with two supernet seeds")
-    supernet = next(gs for name, gs in groups.items() if name.startswith("supernet"))
-    shared, own = supernet_parts(np.array([g[1] - g[0] for g in supernet]))
+    shared, own = supernet_parts([gs for name, gs in groups.items() if name.startswith("supernet")])
     sig = Sigmas(noises["twins"].sigma, shared, own, max(pooled.split_correlation, 0.0))
     lines += ["", f"Of a supernet subnet's sigma, shared by every subnet of the run on a split: {shared:.4f}; "
-              f"each subnet's own: {own:.4f} (from the one pair of supernet seeds, so rough)."]  # fmt: skip
+              f"each subnet's own: {own:.4f} (from every recipe with two seeds or more: "
+              + ", ".join(n.removeprefix("supernet ") for n in noises if n.startswith("supernet")) + ")."]  # fmt: skip
 
     lines += ["", f"## Chance to pass README.md's first rule, two seeds against two-seed twins (sigma: twins {sig.twin:.4f}, supernet subnets "
               f"{sig.supernet:.4f} = shared {sig.supernet_run:.4f} + own {sig.supernet_own:.4f}; split correlation "
