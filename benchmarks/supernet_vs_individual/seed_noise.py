@@ -23,7 +23,8 @@ Reads only committed files: every twin's WER by seed (``twin-seeds.json``, writt
    luck, which the paired bootstrap of ``two_seed_twins.py`` measures), the recipe's
    mean ratio over all 20, the verdict of README.md's rule in force (three seeds a side,
    all 20 means within the target), and the mean ratio of each model width's subnets
-   below the largest, with the gap between the widest and the narrowest.
+   below the largest, with the gap between the widest and the narrowest; for a recipe with
+   two seeds or more, each seed's mean ratio over the subnets.
 
 Assumes one run's log WER = the subnet's and method's true value + seed noise: for a twin
 of one sigma, independent between twins; for a supernet subnet, a part shared by every
@@ -216,6 +217,13 @@ def rule_verdict(cs: list[Comparison]) -> str:
             f"a side it asks); above 1.03 so far: " + (", ".join(misses) or "none"))  # fmt: skip
 
 
+def seed_means(cs: list[Comparison]) -> dict[str, list[float]]:
+    """Per split, each supernet seed's geometric mean ratio over the subnets: how far a seed's
+    luck moves all of its subnets at once."""
+    return {split: [math.exp(float(np.mean([math.log(c.per_seed[i]) for c in cs if c.split == split])))
+                    for i in range(cs[0].supernet_seeds)] for split in SPLITS}  # fmt: skip
+
+
 def mean_ratio(cs: list[Comparison], sig: Sigmas) -> tuple[float, float, float]:
     """Geometric mean ratio over the comparisons (subnet by subnet, both splits of each in turn); its
     interval from seed noise: the supernet run's shared luck does not average out over subnets."""
@@ -309,10 +317,13 @@ def main() -> None:
         by_recipe[label] = {"comparisons": [asdict(c) for c in cs], "mean_ratio": m, "rule_verdict": verdict,
                             "above_target_beyond_noise": [f"{c.subnet} {c.split}" for c in above],
                             "better_than_twin_beyond_noise": [f"{c.subnet} {c.split}" for c in below_one],
-                            "mean_ratio_by_width_below_largest": widths}  # fmt: skip
+                            "mean_ratio_by_width_below_largest": widths, "seed_mean_ratios": seed_means(cs)}  # fmt: skip
         lines += [f"### {label}: {len(recs)} seed(s); mean ratio {m[0]:.3f} [{m[1]:.3f}, {m[2]:.3f}]; "
                   f"over 1.03 point estimate {sum(c.ratio > TARGET for c in cs)}, beyond seed noise {len(above)}", "",
                   f"README.md's rule against the twins as they are now: {verdict}.", "",
+                  *(["Each seed's geometric mean ratio over the subnets, in record order: "
+                     + "; ".join(f"{split} " + ", ".join(f"{v:.3f}" for v in vs) for split, vs in seed_means(cs).items())
+                     + ".", ""] if len(recs) > 1 else []),
                   f"Mean ratio of the subnets below the largest ({largest}), by model width: "
                   + "; ".join(f"{split} " + ", ".join(f"width {w} {m:.3f}" for w, m in ws.items() if w != "gap")
                               + f" (widest minus narrowest {ws['gap']:.3f})" for split, ws in widths.items())
