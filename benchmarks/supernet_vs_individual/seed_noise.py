@@ -24,7 +24,8 @@ Reads only committed files: every twin's WER by seed (``twin-seeds.json``, writt
    mean ratio over all 20, the verdict of README.md's rule in force (three seeds a side,
    all 20 means within the target), and the mean ratio of each model width's subnets
    below the largest, with the gap between the widest and the narrowest; for a recipe with
-   two seeds or more, each seed's mean ratio over the subnets.
+   two seeds or more, each seed's mean ratio over the subnets; and, for each seed's run,
+   two contrasts inside it (the width gap, and the subnet that lags the run's own mean most).
 
 Assumes one run's log WER = the subnet's and method's true value + seed noise: for a twin
 of one sigma, independent between twins; for a supernet subnet, a part shared by every
@@ -249,6 +250,29 @@ def width_means(cs: list[Comparison], largest: str) -> dict[str, dict[str, float
     return out
 
 
+def within_run(cs: list[Comparison], largest: str) -> dict[str, list[dict[str, Any]]]:
+    """Per split and supernet seed, two contrasts inside that seed's run, in which the luck the
+    run's subnets share cancels (recipe 7's reading in README.md): the width gap (as
+    ``width_means``, from that seed's ratios) and each subnet's ratio over the run's geometric
+    mean ratio, the most lagging one named."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for split in SPLITS:
+        mine = [c for c in cs if c.split == split]
+        out[split] = []
+        for i in range(cs[0].supernet_seeds):
+            by_width: dict[int, list[float]] = {}
+            for c in mine:
+                if c.subnet != largest:
+                    by_width.setdefault(width(c.subnet), []).append(c.per_seed[i])
+            means = {w: float(np.mean(r)) for w, r in by_width.items()}
+            run_mean = math.exp(float(np.mean([math.log(c.per_seed[i]) for c in mine])))
+            worst = max(mine, key=lambda c: c.per_seed[i])
+            out[split].append({"width_gap": means[max(means)] - means[min(means)], "lagging_subnet": worst.subnet,
+                               "lag_over_run_mean": worst.per_seed[i] / run_mean,
+                               "each_over_run_mean": {c.subnet: c.per_seed[i] / run_mean for c in mine}})  # fmt: skip
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--record", action="store_true", help="write seed-noise.md and seed-noise.json here")
@@ -314,10 +338,12 @@ def main() -> None:
         verdict = rule_verdict(cs)
         largest = max(recs[0]["rows"], key=lambda r: r["params"])["subnet"]
         widths = width_means(cs, largest)
+        runs = within_run(cs, largest)
         by_recipe[label] = {"comparisons": [asdict(c) for c in cs], "mean_ratio": m, "rule_verdict": verdict,
                             "above_target_beyond_noise": [f"{c.subnet} {c.split}" for c in above],
                             "better_than_twin_beyond_noise": [f"{c.subnet} {c.split}" for c in below_one],
-                            "mean_ratio_by_width_below_largest": widths, "seed_mean_ratios": seed_means(cs)}  # fmt: skip
+                            "mean_ratio_by_width_below_largest": widths, "seed_mean_ratios": seed_means(cs),
+                            "within_each_run": runs}  # fmt: skip
         lines += [f"### {label}: {len(recs)} seed(s); mean ratio {m[0]:.3f} [{m[1]:.3f}, {m[2]:.3f}]; "
                   f"over 1.03 point estimate {sum(c.ratio > TARGET for c in cs)}, beyond seed noise {len(above)}", "",
                   f"README.md's rule against the twins as they are now: {verdict}.", "",
@@ -328,6 +354,10 @@ def main() -> None:
                   + "; ".join(f"{split} " + ", ".join(f"width {w} {m:.3f}" for w, m in ws.items() if w != "gap")
                               + f" (widest minus narrowest {ws['gap']:.3f})" for split, ws in widths.items())
                   + ".", "",
+                  "Inside each seed's run, in record order (the luck its subnets share cancels): "
+                  + "; ".join(f"{split} " + ", ".join(f"width gap {r['width_gap']:.3f}, {r['lagging_subnet']} "
+                                                      f"{r['lag_over_run_mean']:.3f} of the run's mean" for r in rs)
+                              for split, rs in runs.items()) + ".", "",
                   "| subnet | twin seeds | " + " | ".join(SPLITS) + " |", "|---|---|---|---|"]  # fmt: skip
         for i in range(0, len(cs), 2):
             cells = [f"{'**' if c.low > TARGET else ''}{c.ratio:.3f} [{c.low:.3f}, {c.high:.3f}]"
