@@ -54,11 +54,12 @@ RULE_SEEDS = 3  # seeds a side that README.md's rule judges by
 # in exp/svi-cpu-3000, or against the seed run.py --twins-from names)
 RECORDS = {
     "recipe 1 (uniform draws)": ["result-uniform-draws.json"],
-    "recipe 2 (delayed shrinking, width-weighted draws)": ["result.json", "result-seed1.json"],
+    "recipe 2 (delayed shrinking, width-weighted draws)": ["result.json", "result-seed1.json", "result-seed2.json"],
     "recipe 3 (one random subnet per width)": ["result-per-width.json", "result-per-width-seed1.json", "result-per-width-seed2.json"],
     "recipe 4 (recipe 3, channels sorted as the sandwich starts)": ["result-sorted.json"],
     "recipe 5 (recipe 3 without distillation)": ["result-no-kd.json"],
     "recipe 6 (recipe 3, each width's smallest at the bottom in turn)": ["result-bottoms.json"],
+    "recipe 7 (recipe 3's four subnets a step, width 96 drawn three times in four)": ["result-wide-draws.json"],
 }
 SIMULATIONS = 20000
 Z95 = 1.959964
