@@ -1,4 +1,4 @@
-"""``todm train`` and ``todm eval``."""
+"""``todm train``, ``todm average`` and ``todm eval``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", action="store_true", help="continue from exp_dir/checkpoints/last.pt")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_train)
+
+    a = sub.add_parser(
+        "average", help="average a run's last checkpoints into one (decodes better, varies less)",
+        description="Write the element-wise mean of a run's last --last step-N.pt checkpoints (or "
+        "of the --checkpoints given) as a checkpoint that todm eval, slice and export read. "
+        "Example: todm average --exp-dir exp/svi-cpu --last 5",
+    )  # fmt: skip
+    a.add_argument("--exp-dir", type=Path, help="training experiment dir (holds checkpoints/step-N.pt)")
+    a.add_argument("--last", type=int, default=5, help="how many of its latest checkpoints (default 5)")
+    a.add_argument("--until", type=int, metavar="STEP", help="the latest step to take (default: the last kept)")
+    a.add_argument("--checkpoints", type=Path, nargs="+", help="these checkpoints instead of --exp-dir")
+    a.add_argument("--out", type=Path, help="file to write (default: checkpoints/avg-FIRST-LAST.pt beside them, "
+                   "where eval finds the run's tokenizer)")  # fmt: skip
+    a.set_defaults(func=_average)
 
     e = sub.add_parser("eval", help="WER/CER of subnets of a checkpoint on a manifest")
     e.add_argument("--checkpoint", type=Path, required=True)
@@ -65,3 +79,21 @@ def _eval(args: argparse.Namespace) -> int:
     if baseline is not None:
         print(compare_results(res, baseline, str(args.compare_to)))
     return 0
+
+
+def _average(args: argparse.Namespace) -> int:
+    from todm.cli import CLIError
+    from todm.supernet.averaging import average_to_file, last_checkpoints
+
+    if (args.exp_dir is None) == (args.checkpoints is None):
+        raise CLIError("give --exp-dir or --checkpoints, not both")
+    paths = args.checkpoints or last_checkpoints(args.exp_dir, args.last, args.until)
+    out = args.out or _default_average_path(paths)
+    rec = average_to_file(paths, out)
+    steps = ", ".join(str(s["step"]) for s in rec["averaged_from"])
+    print(f"averaged {len(paths)} checkpoints (steps {steps}) -> {out}")
+    return 0
+
+
+def _default_average_path(paths: list[Path]) -> Path:
+    return paths[-1].parent / f"avg-{paths[0].stem.removeprefix('step-')}-{paths[-1].stem.removeprefix('step-')}.pt"
