@@ -265,7 +265,7 @@ def _with_defaults(saved: dict, defaults: dict) -> dict:
 def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) -> None:
     """A checkpoint resumes only into the model it trained; other changed settings are allowed
     (a longer ``max_steps`` is the usual one) but said aloud, since the run now mixes two recipes."""
-    if "averaged_from" in rec or "optimizer" not in rec:
+    if "averaged_from" in rec:
         raise ConfigError(f"{last}: an averaged checkpoint (todm average), for decoding and export only; "
                           "it keeps no optimizer state to resume from")  # fmt: skip
     model_changes = _changed_settings(rec.get("model_config", {}), cfg.model.to_dict())
