@@ -10,7 +10,7 @@ of the ``--last`` checkpoints up to it; their ratio per subnet, the geometric me
 run, and how far the runs are from each other either way (the standard deviation of log
 WER across the runs, per subnet, root-mean-squared over the subnets). Twins are not in
 it: their checkpoints were not kept, so this changes no comparison with them.
-``--record`` writes ``average-effect.md`` and ``.json`` beside this script.
+``--record [NAME]`` writes ``NAME.md`` and ``.json`` (default ``average-effect``) beside this script.
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def main() -> None:
     ap.add_argument("--step", type=int, required=True)
     ap.add_argument("--last", type=int, default=5)
     ap.add_argument("--subnets", nargs="+", required=True)
-    ap.add_argument("--record", action="store_true")
+    ap.add_argument("--record", nargs="?", const="average-effect", metavar="NAME",
+                    help="write NAME.md and NAME.json here (default name: average-effect)")  # fmt: skip
     args = ap.parse_args()
     from todm.supernet.averaging import average_to_file, last_checkpoints
 
@@ -99,17 +100,18 @@ def main() -> None:
             logs = np.log([[r["wer"][split][kind][s] for s in args.subnets] for r in runs.values()])
             spread[kind] = float(np.sqrt(np.mean(np.var(logs, axis=0, ddof=1)))) if len(runs) > 1 else float("nan")
         summary[split] = {"geometric_mean_ratio": gm, "spread_across_runs": spread}
+        across = (f" Spread across these runs (sd of log WER per subnet, RMS over subnets): step's checkpoint "
+                  f"{spread['final']:.4f}, averaged {spread['averaged']:.4f}." if len(runs) > 1 else "")  # fmt: skip
         lines += ["", "Geometric mean ratio over the subnets: " + ", ".join(f"{k} {v:.3f}" for k, v in gm.items())
-                  + f". Spread across these runs (sd of log WER per subnet, RMS over subnets): step's checkpoint "
-                  f"{spread['final']:.4f}, averaged {spread['averaged']:.4f}.", ""]  # fmt: skip
+                  + "." + across, ""]  # fmt: skip
     text = "\n".join(lines)
     print(text)
     if args.record:
-        (HERE / "average-effect.md").write_text(text + "\n")
+        (HERE / f"{args.record}.md").write_text(text + "\n")
         payload = {"step": args.step, "last": args.last, "eval_corpus": str(args.eval_corpus),
                    "runs": runs, "summary": summary}  # fmt: skip
-        (HERE / "average-effect.json").write_text(json.dumps(payload, indent=1) + "\n")
-        print(f"wrote {HERE / 'average-effect.md'} and .json")
+        (HERE / f"{args.record}.json").write_text(json.dumps(payload, indent=1) + "\n")
+        print(f"wrote {HERE / args.record}.md and .json")
 
 
 if __name__ == "__main__":
