@@ -18,18 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
 SPLITS = ("test", "test-unseen-voice")
 
 
-def wer_of(exp: Path, checkpoint: Path, cache: Path, manifest: Path, subnets: list[str]) -> dict[str, float]:
+def wer_of(checkpoint: Path, cache: Path, manifest: Path, subnets: list[str]) -> dict[str, float]:
     """{subnet: WER} of ``checkpoint`` on ``manifest``, decoded once and kept in ``cache``."""
     from todm.supernet.evaluate import evaluate
 
@@ -48,7 +46,7 @@ def final_wer(exp: Path, step: int, corpus: Path, split: str, subnets: list[str]
     out = {}
     for s in subnets:  # run.py --part report keeps one evaluation per subnet and split
         cache = exp / f"eval-{s}-{corpus.name}-{split}-greedy-all-step-{step}.json"
-        out |= wer_of(exp, exp / "checkpoints" / f"step-{step}.pt", cache, corpus / f"{split}.jsonl", [s])
+        out |= wer_of(exp / "checkpoints" / f"step-{step}.pt", cache, corpus / f"{split}.jsonl", [s])
     return out
 
 
@@ -78,7 +76,7 @@ def main() -> None:
             cache = exp / f"eval-{avg.stem}-{args.eval_corpus.name}-{split}-greedy.json"
             runs[label]["wer"][split] = {
                 "final": final_wer(exp, args.step, args.eval_corpus, split, args.subnets),
-                "averaged": wer_of(exp, avg, cache, args.eval_corpus / f"{split}.jsonl", args.subnets),
+                "averaged": wer_of(avg, cache, args.eval_corpus / f"{split}.jsonl", args.subnets),
             }
 
     lines = [f"# Averaging the last {args.last} checkpoints up to step {args.step} (`todm average`)", "",

@@ -34,7 +34,7 @@ def main() -> None:
         exp = Path(path)
         table[name] = {}
         for step in args.steps:
-            wer = wer_of(exp, exp / "checkpoints" / f"step-{step}.pt", args.cache_dir / f"{name}-step{step}.json",
+            wer = wer_of(exp / "checkpoints" / f"step-{step}.pt", args.cache_dir / f"{name}-step{step}.json",
                          args.manifest, ["largest"])  # fmt: skip
             table[name][step] = wer["largest"]
     lines = [f"# The largest subnet's WER % on {args.manifest} by training step (greedy)", "",

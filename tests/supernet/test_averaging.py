@@ -87,6 +87,17 @@ def test_checkpoints_of_another_model_are_refused_by_name(tmp_path: Path) -> Non
         average_checkpoints([tmp_path / "step-1.pt", tmp_path / "none.pt"])
 
 
+def test_checkpoints_of_another_run_are_refused_by_name(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = Supernet(tiny_config())
+    for name, seed in (("a.pt", 0), ("b.pt", 0), ("c.pt", 2)):
+        save_checkpoint(tmp_path / name, {"model": net.state_dict(), "model_config": net.config.to_dict(),
+                                          "train_config": {"exp_dir": "exp/run", "seed": seed}})  # fmt: skip
+    assert len(average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"])["averaged_from"]) == 2
+    with pytest.raises(ConfigError, match=r"c\.pt: from another run \(exp_dir exp/run, seed 2\) than .*a\.pt"):
+        average_checkpoints([tmp_path / "a.pt", tmp_path / "c.pt"])
+
+
 def test_cli_averages_a_trained_run_that_eval_then_decodes(
     tiny_experiment: Path, tiny_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
@@ -100,7 +111,12 @@ def test_cli_averages_a_trained_run_that_eval_then_decodes(
     printed = capsys.readouterr().out
     assert load_checkpoint(out).model.space.largest().id in printed and "WER %" in printed
     assert main(["average", "--exp-dir", str(exp), "--checkpoints", str(out)]) == 2
-    assert "give --exp-dir or --checkpoints, not both" in capsys.readouterr().err
+    assert "give one of --exp-dir and --checkpoints" in capsys.readouterr().err
+    assert main(["average"]) == 2
+    assert "give one of --exp-dir and --checkpoints" in capsys.readouterr().err
+    elsewhere = tmp_path / "avg.pt"
+    assert main(["average", "--exp-dir", str(exp), "--last", "2", "--out", str(elsewhere)]) == 0
+    assert f"todm eval looks for the tokenizer in {tmp_path.parent / 'tokenizer'}" in capsys.readouterr().err
 
 
 def test_training_does_not_resume_from_an_average(tiny_corpus: Path, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -86,12 +87,17 @@ def _average(args: argparse.Namespace) -> int:
     from todm.supernet.averaging import average_to_file, last_checkpoints
 
     if (args.exp_dir is None) == (args.checkpoints is None):
-        raise CLIError("give --exp-dir or --checkpoints, not both")
+        raise CLIError("give one of --exp-dir and --checkpoints")
     paths = args.checkpoints or last_checkpoints(args.exp_dir, args.last, args.until)
     out = args.out or _default_average_path(paths)
     rec = average_to_file(paths, out)
     steps = ", ".join(str(s["step"]) for s in rec["averaged_from"])
     print(f"averaged {len(paths)} checkpoints (steps {steps}) -> {out}")
+    # eval, slice and export find a checkpoint's tokenizer at <exp>/tokenizer, two levels up
+    if not (out.parent.parent / "tokenizer").is_dir() and (paths[-1].parent.parent / "tokenizer").is_dir():
+        print(f"note: todm eval looks for the tokenizer in {out.parent.parent / 'tokenizer'}; the run's is "
+              f"{paths[-1].parent.parent / 'tokenizer'} (write into its checkpoints/ folder, or copy it)",
+              file=sys.stderr)  # fmt: skip
     return 0
 
 

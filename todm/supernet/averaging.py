@@ -32,7 +32,7 @@ def last_checkpoints(exp_dir: Path, count: int, until: int | None = None) -> lis
     """The ``count`` latest ``step-N.pt`` of ``exp_dir/checkpoints`` (at or before step
     ``until`` if given), oldest first."""
     if count < 1:
-        raise ConfigError(f"average: need at least one checkpoint, got --last {count}")
+        raise ConfigError(f"--last {count}: need at least one checkpoint to average")
     ckpt_dir = Path(exp_dir) / "checkpoints"
     if not ckpt_dir.is_dir():
         raise ConfigError(f"{ckpt_dir}: no checkpoints folder (is {exp_dir} a training experiment dir?)")
@@ -65,6 +65,10 @@ def average_checkpoints(paths: Sequence[Path]) -> dict[str, Any]:
                               "average checkpoints of one run")  # fmt: skip
         if rec["model"].keys() != first["model"].keys():
             raise ConfigError(f"{path}: its weights name other tensors than {paths[0]}'s")
+        # Two runs of one config share every shape but not a basin: their mean is no model.
+        if _run(rec) != _run(first):
+            raise ConfigError(f"{path}: from another run ({_run(rec)}) than {paths[0]} ({_run(first)}); "
+                              "average checkpoints of one run")  # fmt: skip
     weights: dict[str, torch.Tensor] = {}
     for name, tensor in last["model"].items():
         for path, rec in zip(paths, records):
@@ -83,6 +87,13 @@ def average_checkpoints(paths: Sequence[Path]) -> dict[str, Any]:
     out["averaged_from"] = [{"path": str(p), "step": int(r.get("position", {}).get("step", -1))}
                             for p, r in zip(paths, records)]  # fmt: skip
     return out
+
+
+def _run(record: dict[str, Any]) -> str:
+    """What tells one training run from another: its experiment dir and seed (a copied or
+    resumed run keeps both)."""
+    cfg = record.get("train_config") or {}
+    return f"exp_dir {cfg.get('exp_dir')}, seed {cfg.get('seed')}"
 
 
 def average_to_file(paths: Sequence[Path], out: Path) -> dict[str, Any]:
