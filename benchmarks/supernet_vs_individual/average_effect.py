@@ -50,6 +50,23 @@ def final_wer(exp: Path, step: int, corpus: Path, split: str, subnets: list[str]
     return out
 
 
+def averaged_run(exp: Path, step: int, last: int, corpus: Path, subnets: list[str]) -> dict[str, Any]:
+    """One run's WER per split and subnet from the checkpoint of ``step`` ("final") and from the
+    mean of the ``last`` checkpoints up to it ("averaged"); the mean is written once beside them."""
+    from todm.supernet.averaging import average_to_file, last_checkpoints
+
+    sources = last_checkpoints(exp, last, step)
+    avg = exp / "checkpoints" / f"avg-{sources[0].stem[5:]}-{sources[-1].stem[5:]}.pt"
+    if not avg.is_file():
+        average_to_file(sources, avg)
+    run: dict[str, Any] = {"exp": str(exp), "averaged": [p.name for p in sources], "wer": {}}
+    for split in SPLITS:
+        cache = exp / f"eval-{avg.stem}-{corpus.name}-{split}-greedy.json"
+        run["wer"][split] = {"final": final_wer(exp, step, corpus, split, subnets),
+                             "averaged": wer_of(avg, cache, corpus / f"{split}.jsonl", subnets)}  # fmt: skip
+    return run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", action="append", required=True, metavar="LABEL=EXP_DIR",
@@ -61,23 +78,8 @@ def main() -> None:
     ap.add_argument("--record", nargs="?", const="average-effect", metavar="NAME",
                     help="write NAME.md and NAME.json here (default name: average-effect)")  # fmt: skip
     args = ap.parse_args()
-    from todm.supernet.averaging import average_to_file, last_checkpoints
-
-    runs: dict[str, dict[str, Any]] = {}
-    for item in args.run:
-        label, _, path = item.partition("=")
-        exp = Path(path)
-        sources = last_checkpoints(exp, args.last, args.step)
-        avg = exp / "checkpoints" / f"avg-{sources[0].stem[5:]}-{sources[-1].stem[5:]}.pt"
-        if not avg.is_file():
-            average_to_file(sources, avg)
-        runs[label] = {"exp": str(exp), "averaged": [p.name for p in sources], "wer": {}}
-        for split in SPLITS:
-            cache = exp / f"eval-{avg.stem}-{args.eval_corpus.name}-{split}-greedy.json"
-            runs[label]["wer"][split] = {
-                "final": final_wer(exp, args.step, args.eval_corpus, split, args.subnets),
-                "averaged": wer_of(avg, cache, args.eval_corpus / f"{split}.jsonl", args.subnets),
-            }
+    runs = {label: averaged_run(Path(path), args.step, args.last, args.eval_corpus, args.subnets)
+            for label, _, path in (item.partition("=") for item in args.run)}  # fmt: skip
 
     lines = [f"# Averaging the last {args.last} checkpoints up to step {args.step} (`todm average`)", "",
              "WER % from the step's checkpoint -> from the mean of the last checkpoints (ratio).", ""]  # fmt: skip

@@ -1,9 +1,12 @@
 """How much a training seed moves WER here, and what that means for judging a 3% target.
 
     .venv/bin/python benchmarks/supernet_vs_individual/seed_noise.py [--record]
+    .venv/bin/python benchmarks/supernet_vs_individual/seed_noise.py --reruns averaged|final [--record]
 
 Reads only committed files: every twin's WER by seed (``twin-seeds.json``, written by
-``twin_seed.py --record``) and each supernet run's record (``RECORDS``). Prints:
+``twin_seed.py --record``) and each supernet run's record (``RECORDS``); with ``--reruns``, the
+runs that kept their checkpoints instead (``reruns.json``, written by ``reruns.py --record``),
+each read at its last step's checkpoint or as the mean of its last ones. Prints:
 
 1. the seed noise: the standard deviation sigma of one run's log WER across training seeds,
    from the seeds this benchmark has, for the twins (those with two seeds or more) and
@@ -274,13 +277,44 @@ def within_run(cs: list[Comparison], largest: str) -> dict[str, list[dict[str, A
     return out
 
 
+def rerun_inputs(reading: str) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """The twins and supernet records of ``reruns.json`` (the runs that kept their checkpoints), each
+    run read as ``reading`` ("final": its last step's checkpoint; "averaged": the mean of its last
+    checkpoints), in the shapes of ``twin-seeds.json`` and of run.py records. Each record is
+    reported against the twins' first seed there; parameter counts come from recipe 3's record."""
+    data = load([HERE / "reruns.json"])[0]
+    params = {r["subnet"]: r["params"] for r in load([HERE / "result-per-width.json"])[0]["rows"]}
+    twins = {s: {seed: {sp: {"wer": run[sp][reading]} for sp in SPLITS} for seed, run in seeds.items()}
+             for s, seeds in data["twins"].items()}  # fmt: skip
+    records: dict[str, list[dict[str, Any]]] = {}
+    for label, seeds in data["supernets"].items():
+        for run in seeds.values():
+            rows = []
+            for s, wers in run["subnets"].items():
+                first = next(iter(twins[s].values()))
+                rows.append({"subnet": s, "params": params[s],
+                             **{f"supernet_{sp}_wer": wers[sp][reading] for sp in SPLITS},
+                             **{f"individual_{sp}_wer": first[sp]["wer"] for sp in SPLITS}})  # fmt: skip
+            first_seed = next(iter(twins[rows[0]["subnet"]]))
+            records.setdefault(label, []).append({"rows": rows, "twins_from": {"seed": first_seed}})
+    return twins, records
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--record", action="store_true", help="write seed-noise.md and seed-noise.json here")
+    ap.add_argument("--reruns", choices=("final", "averaged"),
+                    help="judge the runs of reruns.json instead, each read at its last step's checkpoint or as "
+                         "the mean of its last checkpoints (records seed-noise-reruns-READING.md, .json)")  # fmt: skip
     args = ap.parse_args()
     rng = np.random.default_rng(0)
-    twins = load([HERE / "twin-seeds.json"])[0]["twins"]
-    records = {label: load([HERE / f for f in files]) for label, files in RECORDS.items()}
+    if args.reruns:
+        twins, records = rerun_inputs(args.reruns)
+        out_name = f"seed-noise-reruns-{args.reruns}"
+    else:
+        twins = load([HERE / "twin-seeds.json"])[0]["twins"]
+        records = {label: load([HERE / f for f in files]) for label, files in RECORDS.items()}
+        out_name = "seed-noise"
     subnets = len(twins)
     seed_counts = {s: len(seeds) for s, seeds in twins.items()}
     by_count = {n: sum(c == n for c in seed_counts.values()) for n in sorted(set(seed_counts.values()), reverse=True)}
@@ -289,7 +323,10 @@ def main() -> None:
     noises = {name: noise(g, rng) for name, g in groups.items()}
     pooled = noise([g for gs in groups.values() for g in gs], rng)
     noises["pooled"] = pooled
-    lines = [f"# Seed noise and the 3% target (of the {subnets} twins, "
+    source = ({"final": "the runs of reruns.json, each at its last step's checkpoint",
+               "averaged": "the runs of reruns.json, each as the mean of its last checkpoints"}[args.reruns]
+              if args.reruns else "the committed run.py records and twin-seeds.json")  # fmt: skip
+    lines = [f"# Seed noise and the 3% target ({source}; of the {subnets} twins, "
              + ", ".join(f"{k} with {n} seeds" for n, k in by_count.items()) + ")", "",
              "## How far a training seed moves one run's WER", "",
              "| seeds of | degrees of freedom | sigma of log WER | 95% interval | split correlation |",
@@ -368,14 +405,14 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.record:
-        (HERE / "seed-noise.md").write_text(text)
+        (HERE / f"{out_name}.md").write_text(text)
         payload = {"target": TARGET, "twin_seeds": seed_counts, "simulations": SIMULATIONS,
                    "noise": {k: asdict(v) for k, v in noises.items()}, "sigmas_used": {**asdict(sig), "supernet": sig.supernet},
                    "pass_chance_by_true_ratio": {f"{k:.2f}": v for k, v in power.items()},
                    "pass_chance_at_sigma_interval_ends": at_ends,
                    "plain_rule_pass_chance_by_seeds": needed, "recipes": by_recipe}  # fmt: skip
-        (HERE / "seed-noise.json").write_text(json.dumps(payload, indent=1) + "\n")
-        print(f"\nwrote {HERE / 'seed-noise.md'} and .json")
+        (HERE / f"{out_name}.json").write_text(json.dumps(payload, indent=1) + "\n")
+        print(f"\nwrote {HERE / out_name}.md and .json")
 
 
 if __name__ == "__main__":
