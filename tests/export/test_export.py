@@ -20,12 +20,12 @@ torch = pytest.importorskip("torch")
 FORMATS = ("onnx", "executorch", "tflite")
 
 
-def _eager_words(model, samples: np.ndarray, tokens, max_symbols: int = 3) -> str:
+def _eager_words(model, samples: np.ndarray, tokens, max_symbols: int = 3, frames: int | None = None) -> str:
     from todm.data.fbank import compute_fbank
     from todm.data.tokenizer import tokens_to_text
     from todm.supernet.decode import greedy_search
 
-    f = torch.from_numpy(compute_fbank(samples))[None]
+    f = torch.from_numpy(compute_fbank(samples))[None, :frames]
     m = model.meta
     with torch.no_grad():
         enc, lens = model.encode(f, torch.tensor([f.shape[1]]))
@@ -61,6 +61,8 @@ def test_onnx_files_carry_metadata(tiny_bundles, tiny_static):
     assert {p.relative_to(root).as_posix() for p in files} >= {
         "encoder.onnx", "decoder.onnx", "joiner.onnx",
         "sherpa-onnx/encoder.onnx", "sherpa-onnx/decoder.onnx", "sherpa-onnx/joiner.onnx",
+        "sherpa-onnx-streaming/encoder.onnx", "sherpa-onnx-streaming/decoder.onnx",
+        "sherpa-onnx-streaming/joiner.onnx",
     }  # fmt: skip
     for p in files:
         m = onnx.load(str(p))
@@ -68,7 +70,7 @@ def test_onnx_files_carry_metadata(tiny_bundles, tiny_static):
         meta = {x.key: x.value for x in m.metadata_props}
         assert meta["vocab_size"] == str(tiny_static.meta.vocab_size)
         assert meta["context_size"] == str(tiny_static.meta.context_size)
-        if "sherpa-onnx" not in p.parts:
+        if not p.parts[-2].startswith("sherpa-onnx"):
             assert ModelMeta.from_flat_strings(meta) == tiny_static.meta
 
 
@@ -108,6 +110,15 @@ def test_tflite_graphs_run_in_litert(tiny_bundles, tiny_static):
     assert example_inputs(tiny_static, "joiner")[0].shape == e.shape
 
 
+def _sherpa_recognizer(cls, bundle: Path, subdir: str):
+    d = bundle / subdir
+    return cls.from_transducer(
+        encoder=str(d / "encoder.onnx"), decoder=str(d / "decoder.onnx"), joiner=str(d / "joiner.onnx"),
+        tokens=str(bundle / "tokens.txt"), num_threads=1, sample_rate=16000, feature_dim=80,
+        decoding_method="greedy_search",
+    )  # fmt: skip
+
+
 def test_sherpa_onnx_transcribes_like_eager(tiny_bundles, tiny_static, tiny_corpus):
     """sherpa-onnx, loading the bundle's files unchanged (its own front end and search),
     says the same words as eager greedy search with one symbol per frame, as sherpa-onnx's
@@ -118,12 +129,7 @@ def test_sherpa_onnx_transcribes_like_eager(tiny_bundles, tiny_static, tiny_corp
     from todm.data.manifest import read_manifest
 
     b = load_bundle(tiny_bundles["onnx"])
-    d = b.path / "sherpa-onnx"
-    rec = sherpa_onnx.OfflineRecognizer.from_transducer(
-        encoder=str(d / "encoder.onnx"), decoder=str(d / "decoder.onnx"), joiner=str(d / "joiner.onnx"),
-        tokens=str(b.path / "tokens.txt"), num_threads=1, sample_rate=16000, feature_dim=80,
-        decoding_method="greedy_search",
-    )  # fmt: skip
+    rec = _sherpa_recognizer(sherpa_onnx.OfflineRecognizer, b.path, "sherpa-onnx")
     utts = read_manifest(tiny_corpus / "test.jsonl")[:6]
     nonempty = 0
     for u in utts:
@@ -231,3 +237,91 @@ def test_int8_exports_run_and_report_word_agreement(tiny_static, tiny_experiment
     assert parity["words"] > 0 and parity["word_mismatches"] <= parity["words"]
     fp32_bytes = sum(p.stat().st_size for p in Path(out).rglob("*") if p.suffix in (".onnx", ".pte", ".tflite"))
     assert fp32_bytes > 0
+
+
+def _sherpa_streaming_meta(bundle: Path) -> dict[str, str]:
+    import onnx
+
+    m = onnx.load(str(bundle / "sherpa-onnx-streaming" / "encoder.onnx"), load_external_data=False)
+    return {x.key: x.value for x in m.metadata_props}
+
+
+def test_sherpa_streaming_encoder_metadata(tiny_bundles, tiny_static):
+    """What sherpa-onnx's OnlineConformerTransducerModel reads, consistent with the model."""
+    meta = _sherpa_streaming_meta(tiny_bundles["onnx"])
+    m = tiny_static.meta
+    assert meta["model_type"] == "conformer"
+    assert int(meta["num_encoder_layers"]) == tiny_static.encoder.depth
+    assert int(meta["T"]) == m.chunk_input_frames
+    assert int(meta["decode_chunk_len"]) == m.chunk_shift_frames
+    assert int(meta["pad_length"]) == m.chunk_input_frames - m.chunk_shift_frames
+    assert int(meta["left_context"]) == m.left_context_frames
+    widths = [c.shape[1] * c.shape[3] * 2 for c in tiny_static.cache_specs(1) if c.name.startswith("cache_key")]
+    assert int(meta["encoder_dim"]) >= max(widths)
+
+
+def test_sherpa_streaming_encoder_chunks_equal_whole_utterance(tiny_bundles, tiny_static, tiny_corpus):
+    """The streaming encoder, called chunk by chunk as sherpa-onnx calls it (packed states
+    fed back, ``processed_frames`` counting feature frames), gives the whole-utterance
+    encoder's frames."""
+    import onnxruntime as ort
+
+    from todm.data.audio import load_audio
+    from todm.data.fbank import compute_fbank
+    from todm.data.manifest import read_manifest
+
+    meta = _sherpa_streaming_meta(tiny_bundles["onnx"])
+    sess = ort.InferenceSession(str(tiny_bundles["onnx"] / "sherpa-onnx-streaming" / "encoder.onnx"),
+                                providers=["CPUExecutionProvider"])  # fmt: skip
+    t, shift = int(meta["T"]), int(meta["decode_chunk_len"])
+    layers, left, width = int(meta["num_encoder_layers"]), int(meta["left_context"]), int(meta["encoder_dim"])
+    kernel = int(meta["cnn_module_kernel"])
+    offset = 2 * np.log(tiny_static.meta.features.input_scale)
+    u = read_manifest(tiny_corpus / "test.jsonl")[0]
+    feats = compute_fbank(load_audio(u.audio))
+    attn = np.zeros((layers, left, 1, width), np.float32)
+    conv = np.zeros((layers, kernel - 1, 1, width), np.float32)
+    outs, k = [], 0
+    while k * shift + t <= feats.shape[0]:
+        x = (feats[None, k * shift : k * shift + t] - offset).astype(np.float32)
+        out, attn, conv = sess.run(None, {"x": x, "cached_attn": attn, "cached_conv": conv,
+                                          "processed_frames": np.array([k * shift], np.int64)})  # fmt: skip
+        outs.append(out)
+        k += 1
+    assert k > left // tiny_static.meta.chunk_frames + 1, "too few chunks to exercise a full left context"
+    got = np.concatenate(outs, axis=1)[0]
+    frames = (k - 1) * shift + t
+    with torch.no_grad():
+        enc, _ = tiny_static.encode(torch.from_numpy(feats[None, :frames]), torch.tensor([frames]))
+    np.testing.assert_allclose(got, enc[0, : got.shape[0]].numpy(), atol=1e-4)
+
+
+def test_sherpa_online_recognizer_transcribes_like_eager(tiny_bundles, tiny_static, tiny_corpus):
+    """sherpa-onnx's OnlineRecognizer, loading the streaming set unchanged, says what eager
+    greedy search says over the feature frames it consumed (whole chunks only; 0.3 s of
+    silence flushes the last words, as sherpa-onnx's examples do)."""
+    sherpa_onnx = pytest.importorskip("sherpa_onnx")
+    from todm.bundle import load_bundle
+    from todm.data.audio import load_audio
+    from todm.data.fbank import num_frames
+    from todm.data.manifest import read_manifest
+
+    b = load_bundle(tiny_bundles["onnx"])
+    rec = _sherpa_recognizer(sherpa_onnx.OnlineRecognizer, b.path, "sherpa-onnx-streaming")
+    m = tiny_static.meta
+    nonempty = 0
+    for u in read_manifest(tiny_corpus / "test.jsonl")[:6]:
+        x = np.concatenate([load_audio(u.audio), np.zeros(4800, np.float32)])
+        s = rec.create_stream()
+        s.accept_waveform(16000, x)
+        s.input_finished()
+        while rec.is_ready(s):
+            rec.decode_stream(s)
+        got = " ".join(rec.get_result(s).split())
+        # sherpa-onnx runs a chunk while more than T frames are ready
+        chunks = -(-(num_frames(len(x)) - m.chunk_input_frames) // m.chunk_shift_frames)
+        used = (chunks - 1) * m.chunk_shift_frames + m.chunk_input_frames
+        want = _eager_words(tiny_static, x, b.tokens, max_symbols=1, frames=used)
+        assert got == want, u.id
+        nonempty += bool(want)
+    assert nonempty, "the trained tiny model said nothing on the test set"
