@@ -11,6 +11,7 @@ Layout::
       manifest.json      # schema, model metadata, graphs, caches, files with sha256
       tokens.txt         # "<token> <id>" per line, the format sherpa-onnx reads
       <model files>      # encoder.onnx, decoder.onnx, ... | model.pte | *.tflite
+      sherpa-onnx/, sherpa-onnx-streaming/   # ONNX only: the sets sherpa-onnx loads unchanged
 
 A streaming encoder graph takes one fixed-size chunk of raw fbank frames plus its caches
 and returns the encoder frames plus the new caches (see ``ModelMeta`` for the sizes).
@@ -52,7 +53,7 @@ FORMATS = ("onnx", "executorch", "tflite")
 
 @dataclass(frozen=True)
 class FeatureSettings:
-    """Kaldi-compatible fbank settings, matching sherpa-onnx's front-end defaults."""
+    """Kaldi-compatible fbank settings: sherpa-onnx's front-end defaults, on Kaldi's sample scale."""
 
     sample_rate: int = 16000
     num_mel_bins: int = 80
@@ -65,7 +66,8 @@ class FeatureSettings:
     low_freq: float = 20.0
     high_freq: float = -400.0
     snip_edges: bool = False
-    # Samples are scaled to the int16 range before analysis, as Kaldi and sherpa-onnx do.
+    # Samples are scaled to the int16 range before analysis, as Kaldi does; sherpa-onnx
+    # analyses them in [-1, 1], which its exports make up for (todm/export/sherpa_export.py).
     input_scale: float = 32768.0
 
 
