@@ -201,6 +201,13 @@ def test_bad_arguments_are_refused(tiny_static, tmp_path):
         export_bundle(tiny_static, "onnx", tmp_path / "x", toks[:-1])
     with pytest.raises(BundleError, match="no-delegate"):
         export_bundle(tiny_static, "executorch", tmp_path / "x", toks, precision="int8", delegate=False)
+    from todm.supernet.model import Supernet
+    from todm.supernet.model_config import tiny_config
+    from todm.supernet.slicing import slice_subnet
+
+    lstm = slice_subnet(Supernet(tiny_config(predictor="lstm")), "smallest")
+    with pytest.raises(ConfigError, match=r"lstm\.pt \(L1-.*'lstm' predictor.*stateless"):
+        export_bundle(lstm, "onnx", tmp_path / "x", toks[: lstm.meta.vocab_size], source=tmp_path / "lstm.pt")
     assert not (tmp_path / "x").exists()
     assert not [p for p in tmp_path.iterdir()], "a failed export left files behind"
 

@@ -64,6 +64,13 @@ def export_bundle(
         raise ConfigError(f"target {target!r} is not one of {FORMATS}")
     if precision not in PRECISIONS:
         raise ConfigError(f"precision {precision!r} is not one of {PRECISIONS}")
+    predictor = getattr(getattr(model, "config", None), "predictor", "stateless")
+    if predictor != "stateless":
+        what = f"{source} ({model.meta.subnet_id})" if source else model.meta.subnet_id
+        raise ConfigError(
+            f"{what} has an {predictor!r} predictor; exports carry the stateless predictor only "
+            "(the form sherpa-onnx and todm's runtime run): train with model.predictor=stateless to deploy"
+        )
     if len(tokens) != model.meta.vocab_size:
         raise ConfigError(f"{len(tokens)} tokens given, the model has vocab_size {model.meta.vocab_size}")
     if parity_manifest is not None:
