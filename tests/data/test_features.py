@@ -23,9 +23,8 @@ def speech(tiny_corpus: Path) -> list[np.ndarray]:
     return [load_audio(u.audio) for u in read_manifest(tiny_corpus / "test.jsonl")[:4]]
 
 
-def _knf(samples: np.ndarray) -> np.ndarray:
+def _knf(samples: np.ndarray, s: FeatureSettings = FeatureSettings()) -> np.ndarray:
     knf = pytest.importorskip("kaldi_native_fbank")
-    s = FeatureSettings()
     o = knf.FbankOptions()
     o.frame_opts.dither = s.dither
     o.frame_opts.snip_edges = s.snip_edges
@@ -132,3 +131,24 @@ def test_numpy_front_end_imports_without_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "(10, 80)"
+
+
+def test_unit_scale_is_sherpa_onnx_front_end(speech: list[np.ndarray]) -> None:
+    """``input_scale=1.0`` computes what sherpa-onnx computes (kaldi-native-fbank on samples
+    in [-1, 1]), floor included: digitally silent stretches, which the 32768 scale floors
+    differently, agree too."""
+    unit = FeatureSettings(input_scale=1.0)
+    floor = float(np.log(np.finfo(np.float32).eps))
+    for x in speech:
+        x = np.concatenate([np.zeros(1600, np.float32), x])  # 100 ms of digital silence first
+        ours, sherpa = compute_fbank(x, unit), _knf(x, unit)
+        assert ours.shape == sherpa.shape
+        floored = ours <= floor + 1e-6
+        assert floored[:5].all() and np.array_equal(floored, sherpa <= floor + 1e-6)
+        strong = ours > ours.max(axis=1, keepdims=True) - 12.0
+        assert np.abs(ours - sherpa)[strong].max() <= 1e-4
+        # on Kaldi's scale every unfloored bin sits 2 ln 32768 higher and floored ones stay:
+        # no constant offset maps sherpa-onnx's features onto a model trained there
+        kaldi = compute_fbank(x)
+        assert np.allclose(kaldi[~floored], ours[~floored] + 2 * np.log(32768.0), atol=1e-3)
+        assert (kaldi[:5] == floor).all()

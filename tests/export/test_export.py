@@ -25,7 +25,7 @@ def _eager_words(model, samples: np.ndarray, tokens, max_symbols: int = 3, frame
     from todm.data.tokenizer import tokens_to_text
     from todm.supernet.decode import greedy_search
 
-    f = torch.from_numpy(compute_fbank(samples))[None, :frames]
+    f = torch.from_numpy(compute_fbank(samples, model.meta.features))[None, :frames]
     m = model.meta
     with torch.no_grad():
         enc, lens = model.encode(f, torch.tensor([f.shape[1]]))
@@ -285,7 +285,7 @@ def test_sherpa_streaming_encoder_chunks_equal_whole_utterance(tiny_bundles, tin
     kernel = int(meta["cnn_module_kernel"])
     offset = 2 * np.log(tiny_static.meta.features.input_scale)
     u = read_manifest(tiny_corpus / "test.jsonl")[0]
-    feats = compute_fbank(load_audio(u.audio))
+    feats = compute_fbank(load_audio(u.audio), tiny_static.meta.features)
     attn = np.zeros((layers, left, 1, width), np.float32)
     conv = np.zeros((layers, kernel - 1, 1, width), np.float32)
     outs, k = [], 0

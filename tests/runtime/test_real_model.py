@@ -57,7 +57,7 @@ def eager_frames(model, samples: np.ndarray, decoding: str) -> np.ndarray:
     """What the runtime's search sees: joiner-projected encoder frames or CTC log-probs [T', *]."""
     from todm.data.fbank import compute_fbank
 
-    f = torch.from_numpy(compute_fbank(samples))[None]
+    f = torch.from_numpy(compute_fbank(samples, model.meta.features))[None]
     n = torch.tensor([f.shape[1]])
     with torch.no_grad():
         out, lens = (model.ctc if decoding == "ctc" else model.encode)(f, n)
@@ -68,7 +68,7 @@ def eager_tokens(model, samples: np.ndarray, decoding: str) -> list[int]:
     from todm.data.fbank import compute_fbank
     from todm.supernet import decode
 
-    f = torch.from_numpy(compute_fbank(samples))[None]
+    f = torch.from_numpy(compute_fbank(samples, model.meta.features))[None]
     n = torch.tensor([f.shape[1]])
     m = model.meta
     with torch.no_grad():

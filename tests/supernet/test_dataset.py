@@ -59,12 +59,16 @@ def test_resuming_mid_epoch_gives_the_remaining_batches(manifest: Path, tok) -> 
         assert torch.equal(x.tokens, y.tokens)
 
 
-def test_batch_contents_match_the_front_end_and_tokenizer(manifest: Path, tok) -> None:
-    data = SpeechBatches(manifest, tok, 8.0, seed=0)
+@pytest.mark.parametrize("scale", [32768.0, 1.0])
+def test_batch_contents_match_the_front_end_and_tokenizer(manifest: Path, tok, scale: float) -> None:
+    from todm.bundle import FeatureSettings
+
+    settings = FeatureSettings(input_scale=scale)
+    data = SpeechBatches(manifest, tok, 8.0, seed=0, features=settings)
     _, batch = next(data.iterate(0))
     utts = {u.id: u for u in read_manifest(manifest)}
     for k, uid in enumerate(batch.ids):
-        want = compute_fbank(load_audio(utts[uid].audio))
+        want = compute_fbank(load_audio(utts[uid].audio), settings)
         n = int(batch.feat_lens[k])
         assert n == len(want)
         # float32 torch vs numpy: weak bins (log of tiny energies) differ in the 3rd decimal.

@@ -86,6 +86,12 @@ def test_out_of_space_values_are_errors_not_clamped() -> None:
 def test_model_config_round_trip_and_errors() -> None:
     cfg = tiny_config(encoder="ssm")
     assert ModelConfig.from_yaml(cfg.to_yaml()) == cfg
+    # a checkpoint's config from before input_scale existed reads on Kaldi's int16 scale
+    legacy = {k: v for k, v in tiny_config(input_scale=1.0).to_dict().items() if k != "input_scale"}
+    assert ModelConfig.from_dict(legacy).feature_settings().input_scale == 32768.0
+    assert tiny_config(input_scale=1.0).feature_settings().input_scale == 1.0
+    with pytest.raises(ConfigError, match="input_scale must be a positive number"):
+        tiny_config(input_scale=0)
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['widht'\]"):
         ModelConfig.from_dict({**cfg.to_dict(), "widht": 3})
     with pytest.raises(ConfigError, match="left_context_frames=6 must be a multiple"):

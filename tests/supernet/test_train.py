@@ -240,6 +240,17 @@ def test_config_errors_are_reported_together(tmp_path: Path) -> None:
         TrainConfig.from_dict(d).validate()
 
 
+def test_feature_stats_of_another_sample_scale_are_refused(tiny_corpus: Path, prepared: Path, tmp_path: Path) -> None:
+    from todm.data.stats import FeatureStats
+
+    cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=1)
+    stats = FeatureStats.load(tmp_path / "exp" / "feature_stats.json")
+    assert stats.input_scale == cfg.model.input_scale == 1.0  # configs/tiny-digits.yaml
+    cfg.model.input_scale = 32768.0
+    with pytest.raises(ConfigError, match=r"feature_stats\.json: statistics of fbank at input_scale 1, .* 32768"):
+        prepare_experiment(cfg)
+
+
 def test_config_yaml_round_trip(tiny_corpus: Path, tmp_path: Path) -> None:
     cfg = tiny_train_config(tiny_corpus, tmp_path / "exp")
     path = tmp_path / "c.yaml"

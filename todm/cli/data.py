@@ -83,6 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("--manifest", type=Path, required=True)
     st.add_argument("--out", type=Path, required=True, help="JSON file to write")
     st.add_argument("--max-utts", type=int, default=2000, help="utterances to read at most")
+    st.add_argument("--input-scale", type=float, default=32768.0,
+                    help="the model's model.input_scale (32768, or 1.0 for sherpa-onnx's front end)")  # fmt: skip
     st.add_argument("--quiet", action="store_true", help="no progress bar")
     st.set_defaults(func=_stats)
 
@@ -159,11 +161,13 @@ def _tokenizer(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from todm.bundle import FeatureSettings
     from todm.data.manifest import read_manifest
     from todm.data.stats import compute_feature_stats
 
     stats = compute_feature_stats(
-        read_manifest(args.manifest), max_utts=args.max_utts, progress=not args.quiet
+        read_manifest(args.manifest), FeatureSettings(input_scale=args.input_scale), max_utts=args.max_utts,
+        progress=not args.quiet,
     )
     stats.save(args.out)
     print(f"{args.out}: mean/std over {stats.num_frames} frames")

@@ -18,14 +18,21 @@ from todm.errors import DataError
 
 @dataclass(frozen=True)
 class FeatureStats:
-    """Per-bin mean and standard deviation of log-mel features: mean [F], std [F]."""
+    """Per-bin mean and standard deviation of log-mel features: mean [F], std [F].
+
+    ``input_scale`` is the fbank's sample scale (``FeatureSettings.input_scale``); None in
+    files written before it was recorded.
+    """
 
     mean: np.ndarray
     std: np.ndarray
     num_frames: int
+    input_scale: float | None = None
 
     def save(self, path: Path) -> None:
         obj = {"mean": self.mean.tolist(), "std": self.std.tolist(), "num_frames": self.num_frames}
+        if self.input_scale is not None:
+            obj["input_scale"] = self.input_scale
         atomic_write_text(Path(path), json.dumps(obj) + "\n")
 
     @classmethod
@@ -36,13 +43,14 @@ class FeatureStats:
             mean = np.asarray(obj["mean"], dtype=np.float32)
             std = np.asarray(obj["std"], dtype=np.float32)
             n = int(obj["num_frames"])
+            scale = None if obj.get("input_scale") is None else float(obj["input_scale"])
         except FileNotFoundError:
             raise DataError(f"{path}: feature statistics file not found") from None
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             raise DataError(f"{path}: not a feature statistics file ({e})") from None
         if mean.shape != std.shape or mean.ndim != 1 or not (std > 0).all():
             raise DataError(f"{path}: mean/std must be equal-length vectors with std > 0")
-        return cls(mean, std, n)
+        return cls(mean, std, n, scale)
 
 
 def compute_feature_stats(
@@ -74,4 +82,4 @@ def compute_feature_stats(
         raise DataError("no frames to compute feature statistics from (empty manifest?)")
     mean = total / n
     std = np.sqrt(np.maximum(total_sq / n - mean**2, 1e-10))
-    return FeatureStats(mean.astype(np.float32), std.astype(np.float32), n)
+    return FeatureStats(mean.astype(np.float32), std.astype(np.float32), n, settings.input_scale)

@@ -30,17 +30,17 @@ STREAMING_DIR = "sherpa-onnx-streaming"
 
 
 class SherpaFeatures(nn.Module):
-    """Turns sherpa-onnx's log-mel frames into ours, inside the exported encoder.
+    """Turns sherpa-onnx's log-mel frames into the model's, inside the exported encoder.
 
-    sherpa-onnx hands kaldi-native-fbank samples in [-1, 1], while our front end scales
-    them by ``input_scale`` (32768) first, as Kaldi does. Every step before the log is
-    linear in the samples, so the log-mel energies differ by ``2 ln(input_scale)`` per
-    bin. Exact except where a mel energy falls under the float epsilon both front ends
-    floor it at: sherpa's floor sits ``input_scale**2`` higher on our scale, so in
-    near-silent and digitally silent frames sherpa's bins read ``ln(eps) + offset``
-    (4.85) where ours read anything down to ``ln(eps)`` (-15.9). No mapping recovers
-    what the floor erased; we keep the plain offset, which agreed with eager decoding
-    more often than sending floored bins back to ``ln(eps)`` (see docs/architecture.md).
+    sherpa-onnx hands kaldi-native-fbank samples in [-1, 1]. A model trained with
+    ``input_scale`` 1.0 (todm's configs since it existed) reads exactly that, and the
+    offset here is 0. A model trained on Kaldi's int16 scale (``input_scale`` 32768, the
+    default for older checkpoints) gets ``2 ln(input_scale)`` added: every step before the
+    log is linear in the samples, so that is exact except where a mel energy falls under
+    the float epsilon both front ends floor it at. In near-silent and digitally silent
+    frames sherpa's bins then read ``ln(eps) + offset`` (4.85) where the model's read down
+    to ``ln(eps)`` (-15.9); no mapping recovers what the floor erased
+    (``benchmarks/sherpa_onnx_agreement`` measures what it costs).
     """
 
     def __init__(self, model) -> None:

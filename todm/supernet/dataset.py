@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from todm.bundle import FeatureSettings
 from todm.data.audio import load_audio
 from todm.data.fbank_torch import fbank_batch
 from todm.data.manifest import Utterance, read_manifest
@@ -52,6 +53,7 @@ class SpeechBatches:
         speed_factors: e.g. (0.9, 1.0, 1.1); one drawn per utterance per epoch.
         cache_audio: keep decoded audio and its features in memory; None (the default)
             does so for corpora up to ``CACHE_MAX_SECONDS`` of audio.
+        features: the fbank settings (the model's ``feature_settings()``).
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class SpeechBatches:
         speed_factors: tuple[float, ...] = (1.0,),
         cache_audio: bool | None = None,
         max_utts: int | None = None,
+        features: FeatureSettings = FeatureSettings(),
     ) -> None:
         utts = read_manifest(manifest)
         if max_utts is not None:
@@ -73,6 +76,7 @@ class SpeechBatches:
         self.tokenizer = tokenizer
         self.seed = seed
         self.speed_factors = tuple(speed_factors)
+        self.features = features
         if cache_audio is None:
             cache_audio = sum(u.duration for u in utts) <= CACHE_MAX_SECONDS
         self._cache: dict[str, np.ndarray] | None = {} if cache_audio else None
@@ -91,6 +95,13 @@ class SpeechBatches:
             cur.append(u)
         if cur:
             self.batches.append(cur)
+
+    @classmethod
+    def for_training(cls, cfg, tokenizer: Tokenizer) -> SpeechBatches:
+        """The batches a ``TrainConfig`` trains on (its data section, seed and model's fbank)."""
+        d = cfg.data
+        return cls(Path(d.train_manifest), tokenizer, d.max_batch_seconds, cfg.seed, tuple(d.speed_factors),
+                   max_utts=d.max_train_utts, features=cfg.model.feature_settings())  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -115,7 +126,7 @@ class SpeechBatches:
         if self._feats is not None and key in self._feats:
             return self._feats[key]
         x = speed_perturb(self._audio(u), factor)
-        feats, n = fbank_batch(torch.from_numpy(x)[None], torch.tensor([len(x)]))
+        feats, n = fbank_batch(torch.from_numpy(x)[None], torch.tensor([len(x)]), self.features)
         out = feats[0, : int(n[0])]
         if self._feats is not None:
             self._feats[key] = out

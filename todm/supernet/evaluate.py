@@ -105,7 +105,8 @@ def evaluate(
     model = loaded.model
     tok = Tokenizer.load(loaded.tokenizer_dir)
     utts = read_manifest(manifest)[:max_utts]
-    feats = [torch.from_numpy(compute_fbank(load_audio(u.audio))) for u in utts]
+    settings = model.config.feature_settings()
+    feats = [torch.from_numpy(compute_fbank(load_audio(u.audio), settings)) for u in utts]
     results: dict[str, Any] = {"checkpoint": str(checkpoint), "manifest": str(manifest),
                                "method": method, "subnets": {}}  # fmt: skip
     for name in subnets or ["largest", "smallest"]:

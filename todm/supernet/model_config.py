@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from todm.bundle import FeatureSettings
 from todm.errors import ConfigError
 
 ENCODERS = ("conformer", "ssm")
@@ -24,6 +25,11 @@ class ModelConfig:
     Attributes:
         encoder: "conformer" (chunked attention) or "ssm" (multi-head diagonal SSM).
         num_mel_bins: input fbank bins.
+        input_scale: what samples in [-1, 1] are multiplied by before the fbank: 32768
+            (Kaldi's int16 scale; what every todm model trained before this field had) or
+            1.0 (sherpa-onnx's and icefall's front end, so that sherpa-onnx exports see
+            exactly the features the model was trained on; see
+            ``benchmarks/sherpa_onnx_agreement``). It travels in the model's metadata.
         subsampling: time reduction of the convolutional front end (4, 6 or 8).
         subsampling_channels: channels of its Conv2d layers.
         max_depth, d_model, ffn_dim, num_heads: the supernet's maximum sizes.
@@ -47,6 +53,7 @@ class ModelConfig:
 
     encoder: str = "conformer"
     num_mel_bins: int = 80
+    input_scale: float = 32768.0
     subsampling: int = 4
     subsampling_channels: int = 64
     max_depth: int = 6
@@ -127,6 +134,9 @@ class ModelConfig:
                 elif max(vals) != limit:
                     errs.append(f"{name} must include {lname}={limit} (the supernet's own size)")
             errs += self._state_choice_errors()
+        if isinstance(self.input_scale, bool) or not isinstance(self.input_scale, (int, float)) \
+                or not self.input_scale > 0:  # fmt: skip
+            errs.append(f"input_scale must be a positive number, got {self.input_scale!r}")
         if errs:
             raise ConfigError("model config: " + "; ".join(errs))
 
@@ -147,6 +157,10 @@ class ModelConfig:
         if self.encoder != "ssm" and set(vals) != {limit}:
             return [f"ssm_state_choices={list(vals)} needs encoder='ssm' (encoder is {self.encoder!r})"]
         return []
+
+    def feature_settings(self) -> FeatureSettings:
+        """The fbank this model reads (training, evaluation, export metadata)."""
+        return FeatureSettings(num_mel_bins=self.num_mel_bins, input_scale=float(self.input_scale))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

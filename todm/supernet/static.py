@@ -74,6 +74,7 @@ class StaticModel(nn.Module):
             left_context_frames=cfg.left_context_frames,
             joiner_dim=cfg.joiner_dim,
             subnet_id=self.spec.id,
+            features=cfg.feature_settings(),
         )
 
     # Whole utterances -----------------------------------------------------------------

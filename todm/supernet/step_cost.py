@@ -90,8 +90,7 @@ def probe_step_costs(
     device = training_device(first)
     if first.num_threads:
         torch.set_num_threads(first.num_threads)
-    data = SpeechBatches(Path(first.data.train_manifest), tok, first.data.max_batch_seconds, first.seed,
-                         tuple(first.data.speed_factors), max_utts=first.data.max_train_utts)  # fmt: skip
+    data = SpeechBatches.for_training(first, tok)
     total = total_steps or first.max_steps
     probed = [round(k * total / (num_steps + warmup)) for k in range(num_steps + warmup)]
     batches = {}

@@ -66,8 +66,14 @@ def prepare_experiment(cfg: TrainConfig) -> tuple[Path, Tokenizer, FeatureStats]
     stats_path = exp / "feature_stats.json"
     if stats_path.is_file():
         stats = FeatureStats.load(stats_path)
+        if stats.input_scale not in (None, cfg.model.input_scale):
+            raise ConfigError(
+                f"{stats_path}: statistics of fbank at input_scale {stats.input_scale:g}, but model.input_scale "
+                f"is {cfg.model.input_scale:g}; delete the file to recompute it"
+            )
     else:
-        stats = compute_feature_stats(read_manifest(cfg.data.train_manifest), max_utts=500)
+        stats = compute_feature_stats(read_manifest(cfg.data.train_manifest), cfg.model.feature_settings(),
+                                      max_utts=500)
         stats.save(stats_path)
     cfg.model.vocab_size = tok.vocab_size
     cfg.model.blank_id = tok.blank_id
@@ -311,8 +317,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
         if rank != 0:
             exp, tok, stats = prepare_experiment(cfg)
     model, opt, sched = build_model_and_optimizer(cfg, stats, device)
-    data = SpeechBatches(Path(cfg.data.train_manifest), tok, cfg.data.max_batch_seconds, cfg.seed,
-                         tuple(cfg.data.speed_factors), max_utts=cfg.data.max_train_utts)  # fmt: skip
+    data = SpeechBatches.for_training(cfg, tok)
     step, epoch, start = 0, 0, 0
     # Training cost, summed over every resume: benchmarks compare runs by it, and a
     # killed run must not lose the seconds it already spent.
