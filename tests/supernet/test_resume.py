@@ -162,3 +162,10 @@ def test_resume_does_not_call_a_setting_added_since_the_checkpoint_a_change(tiny
     _check_resumable(tmp_path / "last.pt", rec, cfg, announce=True)
     err = capsys.readouterr().err
     assert "recipe.sort_channels_at_shrink: False -> True" in err and "recipe.shrink_after_steps: 0 -> 1" in err
+    # a model setting added since: a checkpoint without input_scale trained on Kaldi's scale
+    cfg.model.input_scale = 32768.0
+    old_model = {k: v for k, v in cfg.model.to_dict().items() if k != "input_scale"}
+    _check_resumable(tmp_path / "last.pt", {**rec, "model_config": old_model}, cfg, announce=False)
+    cfg.model.input_scale = 1.0
+    with pytest.raises(ConfigError, match=r"another model \(input_scale: 32768.0 -> 1.0\)"):
+        _check_resumable(tmp_path / "last.pt", {**rec, "model_config": old_model}, cfg, announce=False)

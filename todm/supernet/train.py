@@ -40,6 +40,7 @@ from todm.supernet.checkpoint import read_checkpoint, save_checkpoint
 from todm.supernet.dataset import Batch, SpeechBatches
 from todm.supernet.distill import adaptive_alpha_divergence, frame_mask, lattice_mask
 from todm.supernet.model import Supernet
+from todm.supernet.model_config import ModelConfig
 from todm.supernet.optim import Eden, ScaledAdam
 from todm.supernet.rnnt_loss import rnnt_loss
 from todm.supernet.sorting import sort_channels
@@ -274,7 +275,9 @@ def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) ->
     if "averaged_from" in rec:
         raise ConfigError(f"{last}: an averaged checkpoint (todm average), for decoding and export only; "
                           "it keeps no optimizer state to resume from")  # fmt: skip
-    model_changes = _changed_settings(rec.get("model_config", {}), cfg.model.to_dict())
+    # as below: a model setting the checkpoint does not name trained as its default does
+    saved_model = _with_defaults(rec.get("model_config", {}), ModelConfig().to_dict())
+    model_changes = _changed_settings(saved_model, cfg.model.to_dict())
     if model_changes:
         raise ConfigError(f"{last}: was trained with another model ({'; '.join(model_changes)}); "
                           "resume with that run's config.yaml or train into a new exp_dir")  # fmt: skip
