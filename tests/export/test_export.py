@@ -332,3 +332,42 @@ def test_sherpa_online_recognizer_transcribes_like_eager(tiny_bundles, tiny_stat
         assert got == want, u.id
         nonempty += bool(want)
     assert nonempty, "the trained tiny model said nothing on the test set"
+
+
+def test_unit_scale_model_reads_sherpa_onnx_features_exactly(tiny_corpus, tmp_path):
+    """A model trained with ``input_scale=1.0`` gets no offset in its sherpa-onnx encoder:
+    on the features sherpa-onnx computes (kaldi-native-fbank on samples in [-1, 1],
+    silence included), the exported encoder gives eager PyTorch's frames on todm's fbank."""
+    knf = pytest.importorskip("kaldi_native_fbank")
+    import onnxruntime as ort
+
+    from todm.bundle import load_bundle
+    from todm.data.audio import load_audio
+    from todm.data.fbank import compute_fbank
+    from todm.data.manifest import read_manifest
+    from todm.export import export_bundle
+    from todm.supernet.model import Supernet
+    from todm.supernet.model_config import tiny_config
+    from todm.supernet.slicing import slice_subnet
+
+    torch.manual_seed(0)
+    model = slice_subnet(Supernet(tiny_config(input_scale=1.0)).eval(), "largest")
+    toks = ["<blk>", "<unk>"] + [f"t{i}" for i in range(model.meta.vocab_size - 2)]
+    b = load_bundle(export_bundle(model, "onnx", tmp_path / "unit", toks))
+    assert b.meta.features.input_scale == 1.0
+    x = np.concatenate([np.zeros(3200, np.float32), load_audio(read_manifest(tiny_corpus / "test.jsonl")[0].audio)])
+    s = b.meta.features
+    o = knf.FbankOptions()
+    o.frame_opts.dither, o.frame_opts.snip_edges, o.frame_opts.samp_freq = 0.0, s.snip_edges, s.sample_rate
+    o.mel_opts.num_bins, o.mel_opts.low_freq, o.mel_opts.high_freq = s.num_mel_bins, s.low_freq, s.high_freq
+    fb = knf.OnlineFbank(o)
+    fb.accept_waveform(s.sample_rate, x.tolist())  # as sherpa-onnx does: no scaling
+    fb.input_finished()
+    sherpa_feats = np.stack([fb.get_frame(i) for i in range(fb.num_frames_ready)]).astype(np.float32)
+    sess = ort.InferenceSession(str(b.path / "sherpa-onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    got, got_lens = sess.run(None, {"x": sherpa_feats[None], "x_lens": np.array([len(sherpa_feats)], np.int64)})
+    ours = torch.from_numpy(compute_fbank(x, b.meta.features))[None]
+    with torch.no_grad():
+        want, lens = model.encode(ours, torch.tensor([ours.shape[1]]))
+    assert int(got_lens[0]) == int(lens[0])
+    np.testing.assert_allclose(got[0, : int(lens[0])], want[0, : int(lens[0])].numpy(), atol=1e-3)

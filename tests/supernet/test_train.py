@@ -245,9 +245,9 @@ def test_feature_stats_of_another_sample_scale_are_refused(tiny_corpus: Path, pr
 
     cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=1)
     stats = FeatureStats.load(tmp_path / "exp" / "feature_stats.json")
-    assert stats.input_scale == cfg.model.input_scale == 1.0  # configs/tiny-digits.yaml
-    cfg.model.input_scale = 32768.0
-    with pytest.raises(ConfigError, match=r"feature_stats\.json: statistics of fbank at input_scale 1, .* 32768"):
+    assert stats.input_scale == cfg.model.input_scale == 32768.0  # configs/tiny-digits.yaml
+    cfg.model.input_scale = 1.0
+    with pytest.raises(ConfigError, match=r"feature_stats\.json: statistics of fbank at input_scale 32768, .* is 1;"):
         prepare_experiment(cfg)
 
 

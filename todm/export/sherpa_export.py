@@ -33,7 +33,7 @@ class SherpaFeatures(nn.Module):
     """Turns sherpa-onnx's log-mel frames into the model's, inside the exported encoder.
 
     sherpa-onnx hands kaldi-native-fbank samples in [-1, 1]. A model trained with
-    ``input_scale`` 1.0 (todm's configs since it existed) reads exactly that, and the
+    ``input_scale`` 1.0 (the small-cpu and paper configs) reads exactly that, and the
     offset here is 0. A model trained on Kaldi's int16 scale (``input_scale`` 32768, the
     default for older checkpoints) gets ``2 ln(input_scale)`` added: every step before the
     log is linear in the samples, so that is exact except where a mel energy falls under
