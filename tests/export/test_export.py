@@ -371,3 +371,40 @@ def test_unit_scale_model_reads_sherpa_onnx_features_exactly(tiny_corpus, tmp_pa
         want, lens = model.encode(ours, torch.tensor([ours.shape[1]]))
     assert int(got_lens[0]) == int(lens[0])
     np.testing.assert_allclose(got[0, : int(lens[0])], want[0, : int(lens[0])].numpy(), atol=1e-3)
+
+
+def test_sherpa_online_recognizer_batches_streams_at_different_positions(tiny_bundles, tiny_corpus):
+    """sherpa-onnx runs ready streams together in one batch (``decode_streams``); each row's
+    state and ``processed_frames`` are its own, so streams started at different times give
+    what each gives alone."""
+    sherpa_onnx = pytest.importorskip("sherpa_onnx")
+    from todm.data.audio import load_audio
+    from todm.data.manifest import read_manifest
+
+    rec = _sherpa_recognizer(sherpa_onnx.OnlineRecognizer, tiny_bundles["onnx"], "sherpa-onnx-streaming")
+    audio = [np.concatenate([load_audio(u.audio), np.zeros(4800, np.float32)])
+             for u in read_manifest(tiny_corpus / "test.jsonl")[:4]]  # fmt: skip
+
+    def alone(x: np.ndarray) -> str:
+        s = rec.create_stream()
+        s.accept_waveform(16000, x)
+        s.input_finished()
+        while rec.is_ready(s):
+            rec.decode_stream(s)
+        return rec.get_result(s)
+
+    streams = [rec.create_stream() for _ in audio]
+    pos = [-4800 * i for i in range(len(audio))]  # each starts 0.3 s after the one before
+    batch_sizes = []
+    while any(p < len(x) for p, x in zip(pos, audio)):
+        for i, (s, x) in enumerate(zip(streams, audio)):
+            if 0 <= pos[i] < len(x):
+                s.accept_waveform(16000, x[pos[i] : pos[i] + 1600])
+                if pos[i] + 1600 >= len(x):
+                    s.input_finished()
+            pos[i] += 1600
+        while ready := [s for s in streams if rec.is_ready(s)]:
+            batch_sizes.append(len(ready))
+            rec.decode_streams(ready)
+    assert max(batch_sizes) > 1, "no two streams were decoded together"
+    assert [rec.get_result(s) for s in streams] == [alone(x) for x in audio]
