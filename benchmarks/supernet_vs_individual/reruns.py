@@ -7,7 +7,10 @@
 
 ``--twins SEED=DIR``: a seed's twins, ``DIR/individual-<subnet>`` each. ``--supernet LABEL=SEED:DIR``:
 one supernet run of a recipe (repeat it for each seed; the label names the recipe, as in
-``seed_noise.py``). Every run is decoded greedily on ``test`` and ``test-unseen-voice`` from
+``seed_noise.py``). A run whose ``exp/`` is gone but whose WERs ``average_effect.py --record``
+kept (same step, same ``--last``, same evaluation corpus) comes from that record instead:
+``--recorded-twin SEED=FILE`` (a record of one twin run) or ``--recorded-supernet
+LABEL=SEED:FILE#RUN`` (the run named RUN in FILE); files are read beside this script. Every run is decoded greedily on ``test`` and ``test-unseen-voice`` from
 its checkpoint of ``--step`` and from the mean of its ``--last`` checkpoints up to it
 (``todm average``), reusing the evaluations kept beside the checkpoints
 (``average_effect.py`` decodes and keeps them the same way). ``--record`` writes
@@ -50,6 +53,23 @@ def merge(old: dict[str, Any], new: dict[str, Any], path: Path) -> dict[str, Any
     return {"about": old["about"], "twins": twins, "supernets": supernets}
 
 
+def from_record(name: str, run_label: str | None, about: dict[str, Any]) -> dict[str, Any]:
+    """One run of an ``average_effect.py`` record, in ``averaged_run``'s shape; refused by name
+    if it read its runs otherwise than ``about`` asks."""
+    path = HERE / name
+    rec = json.loads(path.read_text())
+    got = {"step": rec["step"], "last": rec["last"], "eval_corpus": rec["eval_corpus"]}
+    if got != about:
+        raise SystemExit(f"{path}: read its runs as {got}, not {about}")
+    if run_label is None:
+        if len(rec["runs"]) != 1:
+            raise SystemExit(f"{path}: holds {len(rec['runs'])} runs; name one as FILE#RUN")
+        run_label = next(iter(rec["runs"]))
+    if run_label not in rec["runs"]:
+        raise SystemExit(f"{path}: has no run {run_label!r} (it has {', '.join(rec['runs'])})")
+    return rec["runs"][run_label]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eval-corpus", type=Path, required=True)
@@ -58,8 +78,11 @@ def main() -> None:
     ap.add_argument("--subnets", nargs="+", required=True)
     ap.add_argument("--twins", action="append", default=[], metavar="SEED=DIR")
     ap.add_argument("--supernet", action="append", default=[], metavar="LABEL=SEED:DIR")
+    ap.add_argument("--recorded-twin", action="append", default=[], metavar="SEED=FILE")
+    ap.add_argument("--recorded-supernet", action="append", default=[], metavar="LABEL=SEED:FILE#RUN")
     ap.add_argument("--record", action="store_true", help="write reruns.json here")
     args = ap.parse_args()
+    about = {"step": args.step, "last": args.last, "eval_corpus": str(args.eval_corpus)}
 
     twins: dict[str, dict[str, Any]] = {}
     for item in args.twins:
@@ -70,7 +93,23 @@ def main() -> None:
                 "exp": run["exp"], "averaged_checkpoints": run["averaged"], **by_split(run, s)}  # fmt: skip
             print(f"twin {s} seed {seed}: " + ", ".join(
                 f"{split} {v['final']:.2f} -> {v['averaged']:.2f}" for split, v in by_split(run, s).items()))  # fmt: skip
+    for item in args.recorded_twin:
+        seed, _, name = item.partition("=")
+        run = from_record(name, None, about)
+        (s,) = run["wer"]["test"]["final"]
+        twins.setdefault(s, {})[seed] = {"exp": run["exp"], "averaged_checkpoints": run["averaged"],
+                                         "from_record": name, **by_split(run, s)}  # fmt: skip
+        print(f"twin {s} seed {seed} from {name}")
     supernets: dict[str, dict[str, Any]] = {}
+    for item in args.recorded_supernet:
+        label, _, rest = item.partition("=")
+        seed, _, ref = rest.partition(":")
+        name, _, run_label = ref.partition("#")
+        run = from_record(name, run_label or None, about)
+        supernets.setdefault(label, {})[seed] = {
+            "exp": run["exp"], "averaged_checkpoints": run["averaged"], "from_record": f"{name}#{run_label}",
+            "subnets": {s: by_split(run, s) for s in args.subnets}}  # fmt: skip
+        print(f"{label} seed {seed} from {name}#{run_label}")
     for item in args.supernet:
         label, _, rest = item.partition("=")
         seed, _, exp = rest.partition(":")
@@ -79,8 +118,7 @@ def main() -> None:
             "exp": run["exp"], "averaged_checkpoints": run["averaged"],
             "subnets": {s: by_split(run, s) for s in args.subnets}}  # fmt: skip
         print(f"{label} seed {seed}: decoded {len(args.subnets)} subnets")
-    payload = {"about": {"step": args.step, "last": args.last, "eval_corpus": str(args.eval_corpus),
-                         "readings": {"final": f"the checkpoint of step {args.step}",
+    payload = {"about": {**about, "readings": {"final": f"the checkpoint of step {args.step}",
                                       "averaged": f"the mean of the last {args.last} checkpoints up to it"}},
                "twins": twins, "supernets": supernets}  # fmt: skip
     if args.record:
