@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/supernet_vs_individual/reruns.py --eval-corpus corpora/open-2h-eval \
         --step 3000 --last 5 --subnets $FOUR $SIX \
-        --twins 0=exp/svi-cpu-twin-seed0 --twins 1=exp/svi-cpu-twin-seed1 --twins 2=exp/svi-cpu-twin-seed2 \
+        --twins 0=exp/svi-cpu-twin-seed0 --twins 1=exp/svi-cpu-kept-twin-seed1 --twins 2=exp/svi-cpu-kept-twin-seed2 \
         --supernet "recipe 3 (one random subnet per width)=0:exp/svi-cpu-strat-seed0/supernet" ... --record
 
 ``--twins SEED=DIR``: a seed's twins, ``DIR/individual-<subnet>`` each. ``--supernet LABEL=SEED:DIR``:
@@ -10,8 +10,9 @@ one supernet run of a recipe (repeat it for each seed; the label names the recip
 ``seed_noise.py``). A run whose ``exp/`` is gone but whose WERs ``average_effect.py --record``
 kept (same step, same ``--last``, same evaluation corpus) comes from that record instead:
 ``--recorded-twin SEED=FILE`` (a record of one twin run) or ``--recorded-supernet
-LABEL=SEED:FILE#RUN`` (the run named RUN in FILE); files are read beside this script. Every run is decoded greedily on ``test`` and ``test-unseen-voice`` from
-its checkpoint of ``--step`` and from the mean of its ``--last`` checkpoints up to it
+LABEL=SEED:FILE#RUN`` (the run named RUN in FILE); files are read beside this script.
+Every run is decoded greedily on ``test`` and ``test-unseen-voice`` from its checkpoint of
+``--step`` and from the mean of its ``--last`` checkpoints up to it
 (``todm average``), reusing the evaluations kept beside the checkpoints
 (``average_effect.py`` decodes and keeps them the same way). ``--record`` writes
 ``reruns.json`` beside this script, which ``seed_noise.py --reruns`` reads, merging into what it
