@@ -28,6 +28,11 @@ def test_supernet_step_costs_more_than_its_smallest_subnet_alone(tiny_corpus: Pa
     r = costs.ratio("supernet", ["alone"])
     assert r["ratio"] > 1.3, costs.to_dict()
     assert r["low"] <= r["ratio"] <= r["high"]
+    wall = costs.ratio("supernet", ["alone"], measure="wall")
+    assert wall["ratio"] > 1.3 and wall["low"] <= wall["ratio"] <= wall["high"]
+    assert wall["ratio"] != r["ratio"]  # each is read from its own timings
+    with pytest.raises(ConfigError, match="measure must be 'cpu' or 'wall'"):
+        costs.ratio("supernet", ["alone"], measure="gpu")
     assert (tmp_path / "probe" / "tokenizer" / "tokenizer.json").is_file()
     assert not (tmp_path / "unused").exists()  # the recipes' own exp dirs are left alone
 

@@ -47,11 +47,20 @@ class StepCosts:
     def mean_cpu(self, name: str) -> float:
         return float(np.mean(self.cpu_seconds[name]))
 
-    def ratio(self, num: str, dens: list[str], resamples: int = 2000, seed: int = 0) -> dict[str, float]:
-        """Mean CPU seconds per step of ``num`` over the sum of those of ``dens``, with a
-        95% bootstrap interval over the probed steps (resampled together, as measured)."""
-        num_x = np.asarray(self.cpu_seconds[num])
-        den_x = np.sum([self.cpu_seconds[d] for d in dens], axis=0)
+    def ratio(
+        self, num: str, dens: list[str], resamples: int = 2000, seed: int = 0, measure: str = "cpu"
+    ) -> dict[str, float]:  # fmt: skip
+        """Mean seconds per step of ``num`` over the sum of those of ``dens``, with a 95%
+        bootstrap interval over the probed steps (resampled together, as measured).
+
+        ``measure`` "cpu" counts CPU seconds, fair where runs share CPU cores; "wall" counts
+        wall seconds with the device synchronized around each step, the measure on a GPU,
+        where CPU seconds mostly count the host waiting for it."""
+        if measure not in ("cpu", "wall"):
+            raise ConfigError(f"step cost ratio: measure must be 'cpu' or 'wall', got {measure!r}")
+        seconds = self.cpu_seconds if measure == "cpu" else self.wall_seconds
+        num_x = np.asarray(seconds[num])
+        den_x = np.sum([seconds[d] for d in dens], axis=0)
         rng = np.random.default_rng(seed)
         idx = rng.integers(0, len(num_x), size=(resamples, len(num_x)))
         boot = num_x[idx].mean(axis=1) / den_x[idx].mean(axis=1)
