@@ -9,7 +9,8 @@
 #
 # Phases, each writing what it has to $OUT before the next starts, so a run cut short
 # still returns what it reached:
-#   1. unpack the synthesizers and wheels, record the machine;
+#   1. unpack the synthesizers and wheels, record the machine, and compare torchaudio's
+#      CUDA RNN-T loss, which training takes there, with todm's (gpu_checks.py);
 #   2. make corpora/open-2h and open-2h-eval with the CPU runs' commands, and check
 #      their manifests against corpus-sha256.txt (the CPU runs' corpus, byte for byte);
 #   3. train the supernet and the four twins side by side on the one GPU for
@@ -63,6 +64,7 @@ export PYTHONUNBUFFERED=1
 nvidia-smi > "$work/logs/nvidia-smi.txt" 2>&1 || true
 "$py" -c "import json, sys; sys.path.insert(0, '$D'); from gpu_summary import machine; print(json.dumps(machine()))" \
   | tee -a "$out/gpu-run.log"
+"$py" $D/gpu_checks.py --out "$work/gpu-checks.json" >> "$out/gpu-run.log" 2>&1 || log "GPU checks failed"
 
 log "2. corpora ($hours h, $eval_utts evaluation utterances)"
 "$py" -m todm.cli data synth --out "$work/corpora/open-2h" --domain open --hours "$hours" --quiet

@@ -1,5 +1,5 @@
-"""What ``gpu_run.sh`` found, in one file: the machine, the corpus check, how far each run
-trained in its time, and the step costs timed on the GPU.
+"""What ``gpu_run.sh`` found, in one file: the machine, the GPU-only checks, the corpus
+check, how far each run trained in its time, and the step costs timed on the GPU.
 
     python gpu_summary.py common-step EXP       # the last step every run of EXP has a checkpoint of
     python gpu_summary.py summary --work W --out gpu-run.json
@@ -54,6 +54,9 @@ def summary(work: Path) -> dict[str, Any]:
 
     exp = work / "exp"
     out: dict[str, Any] = {"machine": machine()}
+    checks = work / "gpu-checks.json"
+    if checks.is_file():
+        out["gpu_checks"] = json.loads(checks.read_text())
     check = work / "corpus-check.txt"
     if check.is_file():
         lines = check.read_text().splitlines()
