@@ -7,8 +7,11 @@
 #
 #   bash benchmarks/supernet_vs_individual/kept_runs.sh QUEUE_FILE   # one per core, same file
 #
-# A queue line is "twin SEED SUBNET" or "recipe3 SEED". Lanes share the file under flock;
-# a killed lane's run resumes from its last checkpoint when its line is put back first.
+# A queue line is "twin SEED SUBNET" or "recipe3 SEED". Lanes share the file under flock.
+# A lane notes the job it took in QUEUE_FILE.taken; a lane that takes a job first puts back,
+# at the front, every job whose lane is gone (killed with the session that started it), and
+# that run resumes from its last checkpoint. KEPT_RUNS_DRY_SECONDS=N sleeps N s in place of
+# each job (a check of the queue alone).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 queue=$(realpath "$1")
@@ -23,11 +26,42 @@ RERUNS="--eval-corpus corpora/open-2h-eval --step 3000 --last 5"
 
 twin_dir() { if [ "$1" = 0 ]; then echo exp/svi-cpu-twin-seed0; else echo "exp/svi-cpu-kept-twin-seed$1"; fi; }
 
+taken=$queue.taken
+lane_alive() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -q kept_runs.sh; }
+
+# under the queue's lock: put back the jobs of lanes that are gone, take the next one
+claim() {
+  local lk pid line keep=() back=()
+  exec {lk}>>"$queue.lock"
+  flock "$lk"
+  if [ -f "$taken" ]; then
+    while IFS=$'\t' read -r pid line; do
+      [ -n "$line" ] || continue
+      if lane_alive "$pid"; then keep+=("$pid"$'\t'"$line"); else back+=("$line"); fi
+    done < "$taken"
+    if [ ${#back[@]} -gt 0 ]; then
+      { printf '%s\n' "${back[@]}"; cat "$queue"; } > "$queue.tmp" && mv "$queue.tmp" "$queue"
+      echo "$(date -u +%FT%TZ) put back (their lanes are gone): ${back[*]}"
+    fi
+    if [ ${#keep[@]} -gt 0 ]; then printf '%s\n' "${keep[@]}" > "$taken"; else : > "$taken"; fi
+  fi
+  job=$(head -n1 "$queue")
+  sed -i 1d "$queue"
+  [ -z "$job" ] || printf '%s\t%s\n' "$$" "$job" >> "$taken"
+  flock -u "$lk"
+  exec {lk}>&-
+}
+
+finished() { flock "$queue.lock" sed -i "/^$$\t/d" "$taken"; }
+
 while true; do
-  job=$(flock "$queue.lock" sh -c 'head -n1 "$1"; sed -i 1d "$1"' _ "$queue")
+  claim
   [ -n "$job" ] || break
   set -- $job
   echo "$(date -u +%FT%TZ) start: $job"
+  if [ -n "${KEPT_RUNS_DRY_SECONDS:-}" ]; then
+    sleep "$KEPT_RUNS_DRY_SECONDS"; finished; echo "$(date -u +%FT%TZ) done: $job"; continue
+  fi
   # decoded outside the lock (minutes), then recorded under it from the evaluations kept beside the run
   case "$1" in
     twin)
@@ -42,7 +76,8 @@ while true; do
           --supernet "recipe 3 (one random subnet per width)=$2:$out/supernet"
       flock exp/reruns.lock $PY $D/reruns.py $RERUNS --subnets $FOUR $SIX \
           --supernet "recipe 3 (one random subnet per width)=$2:$out/supernet" --record ;;
-    *) echo "bad queue line: $job" >&2; exit 2 ;;
+    *) finished; echo "bad queue line: $job" >&2; exit 2 ;;
   esac
+  finished
   echo "$(date -u +%FT%TZ) done: $job"
 done
