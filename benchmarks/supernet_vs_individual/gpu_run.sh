@@ -49,7 +49,9 @@ finish() {
 trap finish EXIT
 
 log "1. payload"
-[ -d "$work/synth" ] || tar -C "$work" -xJf .device/synth.tar.xz
+# Python unpacks it: a bare image need not have xz for tar -J
+[ -d "$work/synth" ] || "$py" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter='tar')" \
+  .device/synth.tar.xz "$work"
 export PATH="$work/synth/bin:$PATH"
 if [ ! -d /usr/share/games/fortunes ]; then  # todm reads Debian's fortunes from their usual place
   mkdir -p /usr/share/games && ln -s "$work/synth/share/fortunes" /usr/share/games/fortunes
