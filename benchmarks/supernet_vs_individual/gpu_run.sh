@@ -43,7 +43,7 @@ finish() {
   # what the runs logged, for reading back here (the tool returns at most 8 files)
   tar -C "$work" -czf "$out/runs.tar.gz" logs $(cd "$work" && ls -d exp/*/metrics.csv exp/*/config.yaml \
     exp/*/eval-*.json exp/step-costs.json 2>/dev/null) || true
-  for f in results.md results.json; do [ -f "$work/exp/$f" ] && cp "$work/exp/$f" "$out/"; done
+  for f in results.md results.json results-utterances.json; do [ -f "$work/exp/$f" ] && cp "$work/exp/$f" "$out/"; done
   log "done"
 }
 trap finish EXIT
