@@ -3,7 +3,7 @@
 # synthesizers with every library they load, their voice data and Debian's fortunes (the
 # open-vocabulary text), and the Python wheels absent from that machine's image
 # (/work/.library/device/KINDS.md lists what it has: torch, numpy, pyyaml, tqdm,
-# sentencepiece, tensorboard). Written to .device/ (ignored), about 25 MB, to be carried:
+# sentencepiece, tensorboard). Written to .device/ (ignored), about 26 MB, to be carried:
 #
 #   bash scripts/device_payload.sh            # here, after scripts/setup.sh
 #   # there: carry [".device"], command "bash benchmarks/supernet_vs_individual/gpu_run.sh"

@@ -23,17 +23,16 @@ from typing import Any
 import numpy as np
 
 
-def checkpoint_steps(exp: Path) -> dict[str, set[int]]:
+def run_steps(exp: Path) -> dict[str, set[int]]:
     """Each run under ``exp`` (``supernet``, ``individual-*``) and the steps it checkpointed."""
-    runs = {}
-    for d in sorted(exp.iterdir()):
-        if d.is_dir() and (d.name == "supernet" or d.name.startswith("individual-")):
-            runs[d.name] = {int(p.stem.removeprefix("step-")) for p in (d / "checkpoints").glob("step-*.pt")}
-    return runs
+    from todm.supernet.averaging import checkpoint_steps
+
+    return {d.name: set(checkpoint_steps(d)) for d in sorted(exp.iterdir())
+            if d.is_dir() and (d.name == "supernet" or d.name.startswith("individual-"))}  # fmt: skip
 
 
 def common_step(exp: Path) -> int:
-    runs = checkpoint_steps(exp)
+    runs = run_steps(exp)
     shared = set.intersection(*runs.values()) if runs else set()
     return max(shared, default=0)
 
@@ -63,7 +62,7 @@ def summary(work: Path) -> dict[str, Any]:
         out["corpus_identical_to_cpu_runs"] = bool(lines) and all(line.endswith(": OK") for line in lines)
         out["corpus_check"] = lines
     runs = {}
-    for name in checkpoint_steps(exp) if exp.is_dir() else []:
+    for name in run_steps(exp) if exp.is_dir() else []:
         last = exp / name / "checkpoints" / "last.pt"
         if last.is_file():
             rec = read_checkpoint(last)

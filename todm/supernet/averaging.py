@@ -28,6 +28,15 @@ from todm.supernet.checkpoint import read_checkpoint, save_checkpoint
 _STEP_FILE = re.compile(r"^step-(\d+)\.pt$")
 
 
+def checkpoint_steps(exp_dir: Path) -> list[int]:
+    """The steps of the ``step-N.pt`` files in ``exp_dir/checkpoints``, in order (none if
+    the folder is missing)."""
+    ckpt_dir = Path(exp_dir) / "checkpoints"
+    if not ckpt_dir.is_dir():
+        return []
+    return sorted(int(m.group(1)) for p in ckpt_dir.iterdir() if (m := _STEP_FILE.match(p.name)))
+
+
 def last_checkpoints(exp_dir: Path, count: int, until: int | None = None) -> list[Path]:
     """The ``count`` latest ``step-N.pt`` of ``exp_dir/checkpoints`` (at or before step
     ``until`` if given), oldest first."""
@@ -36,7 +45,7 @@ def last_checkpoints(exp_dir: Path, count: int, until: int | None = None) -> lis
     ckpt_dir = Path(exp_dir) / "checkpoints"
     if not ckpt_dir.is_dir():
         raise ConfigError(f"{ckpt_dir}: no checkpoints folder (is {exp_dir} a training experiment dir?)")
-    steps = sorted(int(m.group(1)) for p in ckpt_dir.iterdir() if (m := _STEP_FILE.match(p.name)))
+    steps = checkpoint_steps(exp_dir)
     if until is not None:
         if until not in steps:
             raise ConfigError(f"{ckpt_dir}: no step-{until}.pt (steps kept: {_span(steps)})")
