@@ -34,6 +34,37 @@ def test_update_size_does_not_depend_on_gradient_scale() -> None:
     torch.testing.assert_close(_one_step(p0, grad), _one_step(p0, 1000.0 * grad), rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.parametrize("scale_lr_scale", [0.1, 1.0])
+def test_learned_scale_moves_at_its_own_fraction_of_the_learning_rate(scale_lr_scale: float) -> None:
+    # With the gradient along the parameter itself (loss |p|^2 / 2), the first Adam steps
+    # are +-1 per element and +1 for the scale: the tensor shrinks by lr * scale_lr_scale,
+    # and each element moves against its sign by lr * rms(p).
+    p0 = torch.randn(32, 16, generator=torch.Generator().manual_seed(4))
+    p = torch.nn.Parameter(p0.clone())
+    lr = 0.02
+    opt = ScaledAdam([p], lr=lr, clipping_scale=0.0, scale_lr_scale=scale_lr_scale)
+    p.grad = p0.clone()
+    opt.step()
+    rms = p0.pow(2).mean().sqrt()
+    expected = p0 * (1 - lr * scale_lr_scale) - lr * rms * p0.sign()
+    torch.testing.assert_close(p.detach(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_an_optimizer_state_saved_without_the_scale_rate_resumes_with_the_built_one() -> None:
+    p = torch.nn.Parameter(torch.randn(4, 4, generator=torch.Generator().manual_seed(5)))
+    opt = ScaledAdam([p], lr=0.02, scale_lr_scale=1.0)
+    saved = opt.state_dict()
+    for group in saved["param_groups"]:
+        del group["scale_lr_scale"]  # as written before the setting existed
+    resumed = ScaledAdam([p], lr=0.02, scale_lr_scale=1.0)
+    resumed.load_state_dict(saved)
+    before = p.detach().clone()
+    p.grad = before.clone()
+    resumed.step()
+    rms = before.pow(2).mean().sqrt()
+    torch.testing.assert_close(p.detach(), before * (1 - 0.02) - 0.02 * rms * before.sign(), rtol=1e-5, atol=1e-6)
+
+
 def _run_with_spike(clipping_scale: float) -> tuple[ScaledAdam, torch.nn.Parameter, list[float]]:
     gen = torch.Generator().manual_seed(0)
     p = torch.nn.Parameter(torch.randn(8, 8, generator=gen))

@@ -3,7 +3,8 @@
 ScaledAdam makes each update relative to its parameter's size: the Adam direction is
 scaled by the parameter tensor's RMS (clamped to [param_min_rms, param_max_rms]), and the
 scale itself is learned by a separate Adam-normalized step on d loss / d log(scale) =
-sum(param * grad). Gradients are clipped to ``clipping_scale`` times the median of
+sum(param * grad), at a tenth of the learning rate (``scale_lr_scale``, as published: a
+parameter's size should drift slowly next to its direction). Gradients are clipped to ``clipping_scale`` times the median of
 recent gradient norms, so a spike cannot wreck training. Scalars get plain Adam.
 
 Eden decays the learning rate in both steps and epochs,
@@ -29,6 +30,9 @@ class ScaledAdam(torch.optim.Optimizer):
         lr: learning rate (updates are ``lr * rms(param)``-sized).
         betas: Adam's moment decays.
         scalar_lr_scale: lr multiplier for scalar parameters (plain Adam).
+        scale_lr_scale: lr multiplier for the learned scale of every other tensor (each
+            step changes a tensor's size by at most about ``lr * scale_lr_scale``). Before
+            0.1 was the default, todm used 1.0; the supernet-vs-individual benchmark keeps it.
         eps: Adam denominator floor.
         param_min_rms, param_max_rms: clamp for the RMS that scales updates; above the
             max, the learned scale no longer grows.
@@ -42,13 +46,15 @@ class ScaledAdam(torch.optim.Optimizer):
         lr: float = 0.045,
         betas: tuple[float, float] = (0.9, 0.98),
         scalar_lr_scale: float = 0.1,
+        scale_lr_scale: float = 0.1,
         eps: float = 1e-8,
         param_min_rms: float = 1e-5,
         param_max_rms: float = 3.0,
         clipping_scale: float = 2.0,
         clipping_window: int = 128,
     ) -> None:
-        defaults = dict(lr=lr, betas=betas, scalar_lr_scale=scalar_lr_scale, eps=eps,
+        defaults = dict(lr=lr, betas=betas, scalar_lr_scale=scalar_lr_scale,
+                        scale_lr_scale=scale_lr_scale, eps=eps,
                         param_min_rms=param_min_rms, param_max_rms=param_max_rms)  # fmt: skip
         super().__init__(params, defaults)
         self.clipping_scale = clipping_scale
@@ -84,6 +90,9 @@ class ScaledAdam(torch.optim.Optimizer):
         factor, norm = self._clip_factor()
         for group in self.param_groups:
             lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+            # load_state_dict takes the groups from the file: one saved before this setting
+            # existed lacks it, and then the value this optimizer was built with applies
+            scale_lr = lr * group.get("scale_lr_scale", self.defaults["scale_lr_scale"])
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -120,7 +129,7 @@ class ScaledAdam(torch.optim.Optimizer):
                 m.mul_(b1).add_(grad, alpha=1 - b1)
                 v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
                 direction = (m / bc1) / ((v / bc2).sqrt().add_(eps))
-                p.mul_(1 - lr * scale_step)
+                p.mul_(1 - scale_lr * scale_step)
                 p.add_(direction * (-lr * rms))
         return norm
 

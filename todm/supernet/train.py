@@ -196,7 +196,8 @@ def build_model_and_optimizer(
     if cfg.optim.name == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
     else:
-        opt = ScaledAdam(model.parameters(), lr=cfg.optim.lr, clipping_scale=cfg.optim.clipping_scale)
+        opt = ScaledAdam(model.parameters(), lr=cfg.optim.lr, clipping_scale=cfg.optim.clipping_scale,
+                         scale_lr_scale=cfg.optim.scale_lr_scale)
     return model, opt, Eden(opt, cfg.optim.lr_batches, cfg.optim.lr_epochs, cfg.optim.warmup_batches)
 
 
