@@ -4,8 +4,9 @@ ScaledAdam makes each update relative to its parameter's size: the Adam directio
 scaled by the parameter tensor's RMS (clamped to [param_min_rms, param_max_rms]), and the
 scale itself is learned by a separate Adam-normalized step on d loss / d log(scale) =
 sum(param * grad), at a tenth of the learning rate (``scale_lr_scale``, as published: a
-parameter's size should drift slowly next to its direction). Gradients are clipped to ``clipping_scale`` times the median of
-recent gradient norms, so a spike cannot wreck training. Scalars get plain Adam.
+parameter's size should drift slowly next to its direction). Gradients are clipped to
+``clipping_scale`` times the median of recent gradient norms, so a spike cannot wreck
+training. Scalars get plain Adam.
 
 Eden decays the learning rate in both steps and epochs,
 
