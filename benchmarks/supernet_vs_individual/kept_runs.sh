@@ -5,7 +5,12 @@
 # last five) and records it in reruns.json beside this script at once, so that a machine
 # lost with exp/ on it loses only the runs not yet recorded.
 #
-#   bash benchmarks/supernet_vs_individual/kept_runs.sh QUEUE_FILE   # one per core, same file
+#   bash benchmarks/supernet_vs_individual/kept_runs.sh QUEUE_FILE [SCALE_LR_SCALE]   # one per core, same file
+#
+# With SCALE_LR_SCALE (the comparison at another ScaledAdam rate for tensor sizes; the config
+# pins 1.0), every run trains with --set optim.scale_lr_scale=SCALE_LR_SCALE, in its own
+# directories (exp/svi-cpu-scaleX-twin-seedN, exp/svi-cpu-scaleX-strat-seedN), and is
+# recorded in reruns-scaleX.json instead of reruns.json.
 #
 # A queue line is "twin SEED SUBNET" or "recipe3 SEED". Lanes share the file under flock.
 # A lane notes the job it took in QUEUE_FILE.taken; a lane that takes a job first puts back,
@@ -15,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 queue=$(realpath "$1")
+scale=${2:-}
 mkdir -p exp
 D=benchmarks/supernet_vs_individual
 PY=.venv/bin/python
@@ -24,7 +30,15 @@ COMMON="--corpus corpora/open-2h --config configs/svi-cpu.yaml --set max_steps=3
 R3="--set recipe.shrink_after_steps=1200 --set recipe.num_random=2 --set recipe.random_per_width=true"
 RERUNS="--eval-corpus corpora/open-2h-eval --step 3000 --last 5"
 
-twin_dir() { if [ "$1" = 0 ]; then echo exp/svi-cpu-twin-seed0; else echo "exp/svi-cpu-kept-twin-seed$1"; fi; }
+if [ -n "$scale" ]; then
+  COMMON="$COMMON --set optim.scale_lr_scale=$scale"
+  RERUNS="$RERUNS --record-file reruns-scale$scale.json"
+  twin_dir() { echo "exp/svi-cpu-scale$scale-twin-seed$1"; }
+  strat_dir() { echo "exp/svi-cpu-scale$scale-strat-seed$1"; }
+else
+  twin_dir() { if [ "$1" = 0 ]; then echo exp/svi-cpu-twin-seed0; else echo "exp/svi-cpu-kept-twin-seed$1"; fi; }
+  strat_dir() { echo "exp/svi-cpu-strat-seed$1"; }
+fi
 
 taken=$queue.taken
 lane_alive() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -q kept_runs.sh; }
@@ -70,7 +84,7 @@ while true; do
       $PY $D/reruns.py $RERUNS --subnets "$3" --twins "$2=$out"
       flock exp/reruns.lock $PY $D/reruns.py $RERUNS --subnets "$3" --twins "$2=$out" --record ;;
     recipe3)
-      out=exp/svi-cpu-strat-seed$2
+      out=$(strat_dir "$2")
       $PY $D/run.py $COMMON $R3 --out "$out" --set seed="$2" --part supernet
       $PY $D/reruns.py $RERUNS --subnets $FOUR $SIX \
           --supernet "recipe 3 (one random subnet per width)=$2:$out/supernet"

@@ -15,8 +15,8 @@ Every run is decoded greedily on ``test`` and ``test-unseen-voice`` from its che
 ``--step`` and from the mean of its ``--last`` checkpoints up to it
 (``todm average``), reusing the evaluations kept beside the checkpoints
 (``average_effect.py`` decodes and keeps them the same way). ``--record`` writes
-``reruns.json`` beside this script, which ``seed_noise.py --reruns`` reads, merging into what it
-holds: the runs named now are added or replaced, every other run already recorded stays. So
+``reruns.json`` (or ``--record-file``) beside this script, which ``seed_noise.py --reruns`` reads,
+merging into what it holds: the runs named now are added or replaced, every other run already recorded stays. So
 each run can be recorded (and committed) as soon as it is decoded, and a machine lost with
 ``exp/`` on it loses only the runs not yet recorded (it happened twice). A record made with
 another ``--step``, ``--last`` or evaluation corpus is refused by name. A run that has not
@@ -81,7 +81,9 @@ def main() -> None:
     ap.add_argument("--supernet", action="append", default=[], metavar="LABEL=SEED:DIR")
     ap.add_argument("--recorded-twin", action="append", default=[], metavar="SEED=FILE")
     ap.add_argument("--recorded-supernet", action="append", default=[], metavar="LABEL=SEED:FILE#RUN")
-    ap.add_argument("--record", action="store_true", help="write reruns.json here")
+    ap.add_argument("--record", action="store_true", help="write (merge into) --record-file here")
+    ap.add_argument("--record-file", default="reruns.json",
+                    help="the record beside this script (default reruns.json; another comparison, another file)")
     args = ap.parse_args()
     about = {"step": args.step, "last": args.last, "eval_corpus": str(args.eval_corpus)}
 
@@ -123,7 +125,7 @@ def main() -> None:
                                       "averaged": f"the mean of the last {args.last} checkpoints up to it"}},
                "twins": twins, "supernets": supernets}  # fmt: skip
     if args.record:
-        out = HERE / "reruns.json"
+        out = HERE / args.record_file
         merged = merge(json.loads(out.read_text()), payload, out) if out.is_file() else payload
         tmp = out.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(merged, indent=1) + "\n")

@@ -277,12 +277,12 @@ def within_run(cs: list[Comparison], largest: str) -> dict[str, list[dict[str, A
     return out
 
 
-def rerun_inputs(reading: str) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    """The twins and supernet records of ``reruns.json`` (the runs that kept their checkpoints), each
-    run read as ``reading`` ("final": its last step's checkpoint; "averaged": the mean of its last
+def rerun_inputs(reading: str, name: str = "reruns.json") -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """The twins and supernet records of ``name`` (``reruns.json`` or another comparison's record:
+    the runs that kept their checkpoints), each run read as ``reading`` ("final": its last step's checkpoint; "averaged": the mean of its last
     checkpoints), in the shapes of ``twin-seeds.json`` and of run.py records. Each record is
     reported against the twins' first seed there; parameter counts come from recipe 3's record."""
-    data = load([HERE / "reruns.json"])[0]
+    data = load([HERE / name])[0]
     params = {r["subnet"]: r["params"] for r in load([HERE / "result-per-width.json"])[0]["rows"]}
     twins = {s: {seed: {sp: {"wer": run[sp][reading]} for sp in SPLITS} for seed, run in seeds.items()}
              for s, seeds in data["twins"].items()}  # fmt: skip
@@ -306,11 +306,14 @@ def main() -> None:
     ap.add_argument("--reruns", choices=("final", "averaged"),
                     help="judge the runs of reruns.json instead, each read at its last step's checkpoint or as "
                          "the mean of its last checkpoints (records seed-noise-reruns-READING.md, .json)")  # fmt: skip
+    ap.add_argument("--reruns-file", default="reruns.json",
+                    help="with --reruns: the record to judge, beside this script; a file other than reruns.json "
+                         "records seed-noise-<its name>-READING.md, .json")  # fmt: skip
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     if args.reruns:
-        twins, records = rerun_inputs(args.reruns)
-        out_name = f"seed-noise-reruns-{args.reruns}"
+        twins, records = rerun_inputs(args.reruns, args.reruns_file)
+        out_name = f"seed-noise-{Path(args.reruns_file).stem}-{args.reruns}"
     else:
         twins = load([HERE / "twin-seeds.json"])[0]["twins"]
         records = {label: load([HERE / f for f in files]) for label, files in RECORDS.items()}
@@ -323,8 +326,8 @@ def main() -> None:
     noises = {name: noise(g, rng) for name, g in groups.items()}
     pooled = noise([g for gs in groups.values() for g in gs], rng)
     noises["pooled"] = pooled
-    source = ({"final": "the runs of reruns.json, each at its last step's checkpoint",
-               "averaged": "the runs of reruns.json, each as the mean of its last checkpoints"}[args.reruns]
+    source = ({"final": f"the runs of {args.reruns_file}, each at its last step's checkpoint",
+               "averaged": f"the runs of {args.reruns_file}, each as the mean of its last checkpoints"}[args.reruns]
               if args.reruns else "the committed run.py records and twin-seeds.json")  # fmt: skip
     lines = [f"# Seed noise and the 3% target ({source}; of the {subnets} twins, "
              + ", ".join(f"{k} with {n} seeds" for n, k in by_count.items()) + ")", "",
