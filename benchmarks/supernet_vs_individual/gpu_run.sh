@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The comparison on a GPU, as one command on a bare lent GPU machine (the `device` tool):
 # the same recipe as the CPU runs (configs/svi-cpu.yaml, recipe 3's supernet against the
-# four twins), unchanged but for the device it finds, on the same corpus made there.
+# four twins), unchanged but for the device it finds and ScaledAdam's published rate for
+# tensor sizes (0.1; the config pins the 1.0 of the first CPU comparison), on the same
+# corpus made there.
 #
 #   bash scripts/device_payload.sh          # here, once: .device/ (synthesizers, wheels)
 #   device run, carry [".device"], timeout_s 600:
@@ -19,6 +21,7 @@
 #   5. decode every run at the last step all of them reached, one core per decode, and
 #      report with run.py (results.md, results.json); gpu_summary.py sums it up.
 # Knobs (environment): GPU_RUN_TRAIN_SECONDS (240), GPU_RUN_STEPS (3000), GPU_RUN_HOURS (2),
+# GPU_RUN_SCALE_LR_SCALE (0.1),
 # GPU_RUN_EVAL_UTTS (2000), GPU_RUN_PROBE_STEPS (30), GPU_RUN_WORK (/tmp/todm-gpu-run),
 # PYTHON (python3), GPU_RUN_WHEELS (1: install .device/whl; 0 where todm's venv runs it).
 set -euo pipefail
@@ -32,6 +35,7 @@ max_steps=${GPU_RUN_STEPS:-3000}
 hours=${GPU_RUN_HOURS:-2}
 eval_utts=${GPU_RUN_EVAL_UTTS:-2000}
 probe_steps=${GPU_RUN_PROBE_STEPS:-30}
+scale_lr_scale=${GPU_RUN_SCALE_LR_SCALE:-0.1}
 py=${PYTHON:-python3}
 FOUR="L2-D64-F192x2-H2x2 L3-D64-F288x3-H2x3 L3-D96-F288x3-H4x3 L4-D96-F384x4-H4x4"
 mkdir -p "$work/logs" "$out"
@@ -76,7 +80,8 @@ log "2. corpora ($hours h, $eval_utts evaluation utterances)"
 log "corpus check: $(grep -c ': OK$' "$work/corpus-check.txt") of $(wc -l < "$D/corpus-sha256.txt") manifests identical to the CPU runs'"
 
 log "3. training, side by side, at most ${train_seconds} s"
-common=(--corpus "$work/corpora/open-2h" --config configs/svi-cpu.yaml --out "$work/exp" --set "max_steps=$max_steps" --quiet)
+common=(--corpus "$work/corpora/open-2h" --config configs/svi-cpu.yaml --out "$work/exp" --set "max_steps=$max_steps" \
+  --set "optim.scale_lr_scale=$scale_lr_scale" --quiet)
 r3=(--set recipe.shrink_after_steps=1200 --set recipe.num_random=2 --set recipe.random_per_width=true)
 pids=()
 timeout "$train_seconds" "$py" $D/run.py "${common[@]}" "${r3[@]}" --part supernet > "$work/logs/supernet.log" 2>&1 &
