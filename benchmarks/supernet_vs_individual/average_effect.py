@@ -50,6 +50,17 @@ def final_wer(exp: Path, step: int, corpus: Path, split: str, subnets: list[str]
     return out
 
 
+def averaged_wer(avg: Path, exp: Path, corpus: Path, split: str, subnets: list[str]) -> dict[str, float]:
+    manifest = corpus / f"{split}.jsonl"
+    whole = exp / f"eval-{avg.stem}-{corpus.name}-{split}-greedy.json"
+    if whole.is_file():  # the runs decoded before 2026-12-04 kept every subnet in one file
+        return wer_of(avg, whole, manifest, subnets)
+    out = {}
+    for s in subnets:  # one file per subnet: a decode killed with its session keeps the subnets it finished
+        out |= wer_of(avg, exp / f"eval-{avg.stem}-{s}-{corpus.name}-{split}-greedy.json", manifest, [s])
+    return out
+
+
 def averaged_run(exp: Path, step: int, last: int, corpus: Path, subnets: list[str]) -> dict[str, Any]:
     """One run's WER per split and subnet from the checkpoint of ``step`` ("final") and from the
     mean of the ``last`` checkpoints up to it ("averaged"); the mean is written once beside them."""
@@ -61,9 +72,8 @@ def averaged_run(exp: Path, step: int, last: int, corpus: Path, subnets: list[st
         average_to_file(sources, avg)
     run: dict[str, Any] = {"exp": str(exp), "averaged": [p.name for p in sources], "wer": {}}
     for split in SPLITS:
-        cache = exp / f"eval-{avg.stem}-{corpus.name}-{split}-greedy.json"
         run["wer"][split] = {"final": final_wer(exp, step, corpus, split, subnets),
-                             "averaged": wer_of(avg, cache, corpus / f"{split}.jsonl", subnets)}  # fmt: skip
+                             "averaged": averaged_wer(avg, exp, corpus, split, subnets)}  # fmt: skip
     return run
 
 
