@@ -15,8 +15,9 @@ Every run is decoded greedily on ``test`` and ``test-unseen-voice`` from its che
 ``--step`` and from the mean of its ``--last`` checkpoints up to it
 (``todm average``), reusing the evaluations kept beside the checkpoints
 (``average_effect.py`` decodes and keeps them the same way). ``--record`` writes
-``reruns.json`` (or ``--record-file``) beside this script, which ``seed_noise.py --reruns`` reads,
-merging into what it holds: the runs named now are added or replaced, every other run already recorded stays. So
+``reruns.json`` (or ``--record-file``) beside this script, which ``seed_noise.py --reruns``
+reads, merging into what it holds: the runs named now are added or replaced, every other run
+already recorded stays. So
 each run can be recorded (and committed) as soon as it is decoded, and a machine lost with
 ``exp/`` on it loses only the runs not yet recorded (it happened twice). A record made with
 another ``--step``, ``--last`` or evaluation corpus is refused by name. A run that has not

@@ -1,7 +1,8 @@
 """How much a training seed moves WER here, and what that means for judging a 3% target.
 
     .venv/bin/python benchmarks/supernet_vs_individual/seed_noise.py [--record]
-    .venv/bin/python benchmarks/supernet_vs_individual/seed_noise.py --reruns averaged|final [--record]
+    .venv/bin/python benchmarks/supernet_vs_individual/seed_noise.py --reruns averaged|final \
+        [--reruns-file reruns-scale0.1.json] [--record]
 
 Reads only committed files: every twin's WER by seed (``twin-seeds.json``, written by
 ``twin_seed.py --record``) and each supernet run's record (``RECORDS``); with ``--reruns``, the
@@ -279,8 +280,8 @@ def within_run(cs: list[Comparison], largest: str) -> dict[str, list[dict[str, A
 
 def rerun_inputs(reading: str, name: str = "reruns.json") -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """The twins and supernet records of ``name`` (``reruns.json`` or another comparison's record:
-    the runs that kept their checkpoints), each run read as ``reading`` ("final": its last step's checkpoint; "averaged": the mean of its last
-    checkpoints), in the shapes of ``twin-seeds.json`` and of run.py records. Each record is
+    the runs that kept their checkpoints), each run read as ``reading`` ("final": its last step's
+    checkpoint; "averaged": the mean of its last checkpoints), in the shapes of ``twin-seeds.json`` and of run.py records. Each record is
     reported against the twins' first seed there; parameter counts come from recipe 3's record."""
     data = load([HERE / name])[0]
     params = {r["subnet"]: r["params"] for r in load([HERE / "result-per-width.json"])[0]["rows"]}
@@ -298,6 +299,19 @@ def rerun_inputs(reading: str, name: str = "reruns.json") -> tuple[dict[str, Any
             first_seed = next(iter(twins[rows[0]["subnet"]]))
             records.setdefault(label, []).append({"rows": rows, "twins_from": {"seed": first_seed}})
     return twins, records
+
+
+def averaging_gain(name: str) -> dict[str, dict[str, float]]:
+    """Per side (the twins, each recipe) and split: the geometric mean over its runs and subnets of
+    WER from the mean of the last checkpoints over WER from the last step's checkpoint, and how
+    many such pairs it is over; both readings are in ``name``."""
+    data = load([HERE / name])[0]
+    sides = {"twins": [run for seeds in data["twins"].values() for run in seeds.values()]}
+    for label, seeds in data["supernets"].items():
+        sides[label] = [wers for run in seeds.values() for wers in run["subnets"].values()]
+    return {side: {**{sp: math.exp(float(np.mean([math.log(r[sp]["averaged"] / r[sp]["final"]) for r in runs])))
+                      for sp in SPLITS}, "pairs": len(runs)}
+            for side, runs in sides.items()}  # fmt: skip
 
 
 def main() -> None:
@@ -405,6 +419,14 @@ def main() -> None:
                      f"{'**' if c.low > TARGET else ''}" for c in cs[i : i + 2]]  # fmt: skip
             lines.append(f"| {cs[i].subnet} | {cs[i].twin_seeds} | " + " | ".join(cells) + " |")
         lines.append("")
+    gains = averaging_gain(args.reruns_file) if args.reruns else None
+    if gains:
+        lines += ["## What averaging the last checkpoints gives each side", "",
+                  "Geometric mean over runs and subnets of WER averaged / WER at the last step "
+                  "(below 1: averaging helps).", "",
+                  "| side | runs x subnets | " + " | ".join(SPLITS) + " |", "|---|---|---|---|",
+                  *(f"| {side} | {g['pairs']} | " + " | ".join(f"{g[sp]:.3f}" for sp in SPLITS) + " |"
+                    for side, g in gains.items()), ""]  # fmt: skip
     text = "\n".join(lines)
     print(text)
     if args.record:
@@ -413,7 +435,8 @@ def main() -> None:
                    "noise": {k: asdict(v) for k, v in noises.items()}, "sigmas_used": {**asdict(sig), "supernet": sig.supernet},
                    "pass_chance_by_true_ratio": {f"{k:.2f}": v for k, v in power.items()},
                    "pass_chance_at_sigma_interval_ends": at_ends,
-                   "plain_rule_pass_chance_by_seeds": needed, "recipes": by_recipe}  # fmt: skip
+                   "plain_rule_pass_chance_by_seeds": needed, "recipes": by_recipe,
+                   **({"averaging_gain": gains} if gains else {})}  # fmt: skip
         (HERE / f"{out_name}.json").write_text(json.dumps(payload, indent=1) + "\n")
         print(f"\nwrote {HERE / out_name}.md and .json")
 
