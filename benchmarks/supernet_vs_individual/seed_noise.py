@@ -287,6 +287,10 @@ def rerun_inputs(reading: str, name: str = "reruns.json") -> tuple[dict[str, Any
     params = {r["subnet"]: r["params"] for r in load([HERE / "result-per-width.json"])[0]["rows"]}
     twins = {s: {seed: {sp: {"wer": run[sp][reading]} for sp in SPLITS} for seed, run in seeds.items()}
              for s, seeds in data["twins"].items()}  # fmt: skip
+    wanted = {s for seeds in data["supernets"].values() for run in seeds.values() for s in run["subnets"]}
+    if missing := sorted(wanted - twins.keys()):
+        raise SystemExit(f"{HERE / name}: no twin run yet of {', '.join(missing)} "
+                         f"({len(twins)} of the {len(wanted)} subnets have one); nothing to judge until every twin is in")  # fmt: skip
     records: dict[str, list[dict[str, Any]]] = {}
     for label, seeds in data["supernets"].items():
         for run in seeds.values():
