@@ -15,8 +15,9 @@
 # A queue line is "twin SEED SUBNET" or "recipe3 SEED". Lanes share the file under flock.
 # A lane notes the job it took in QUEUE_FILE.taken; a lane that takes a job first puts back,
 # at the front, every job whose lane is gone (killed with the session that started it), and
-# that run resumes from its last checkpoint. KEPT_RUNS_DRY_SECONDS=N sleeps N s in place of
-# each job (a check of the queue alone).
+# that run resumes from its last checkpoint. A job whose run the record already holds is
+# skipped, so a queue written anew after a lost machine trains only what the record lacks.
+# KEPT_RUNS_DRY_SECONDS=N sleeps N s in place of each job (a check of the queue alone).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 queue=$(realpath "$1")
@@ -30,9 +31,11 @@ COMMON="--corpus corpora/open-2h --config configs/svi-cpu.yaml --set max_steps=3
 R3="--set recipe.shrink_after_steps=1200 --set recipe.num_random=2 --set recipe.random_per_width=true"
 RERUNS="--eval-corpus corpora/open-2h-eval --step 3000 --last 5"
 
+RECORD=reruns.json
 if [ -n "$scale" ]; then
   COMMON="$COMMON --set optim.scale_lr_scale=$scale"
-  RERUNS="$RERUNS --record-file reruns-scale$scale.json"
+  RECORD=reruns-scale$scale.json
+  RERUNS="$RERUNS --record-file $RECORD"
   twin_dir() { echo "exp/svi-cpu-scale$scale-twin-seed$1"; }
   strat_dir() { echo "exp/svi-cpu-scale$scale-strat-seed$1"; }
 else
@@ -66,12 +69,29 @@ claim() {
   exec {lk}>&-
 }
 
+# is the run of "twin SEED SUBNET" or "recipe3 SEED" in the record already?
+recorded() {
+  $PY -c '
+import json, sys
+from pathlib import Path
+path, job = Path(sys.argv[1]), sys.argv[2:]
+data = json.loads(path.read_text()) if path.exists() else {}
+if len(job) == 3 and job[0] == "twin":
+    runs = data.get("twins", {}).get(job[2], {})
+elif len(job) == 2 and job[0] == "recipe3":
+    runs = data.get("supernets", {}).get("recipe 3 (one random subnet per width)", {})
+else:
+    runs = {}
+sys.exit(0 if len(job) > 1 and job[1] in runs else 1)' "$D/$RECORD" "$@"
+}
+
 finished() { flock "$queue.lock" sed -i "/^$$\t/d" "$taken"; }
 
 while true; do
   claim
   [ -n "$job" ] || break
   set -- $job
+  if recorded $job; then finished; echo "$(date -u +%FT%TZ) skipped, already in $RECORD: $job"; continue; fi
   echo "$(date -u +%FT%TZ) start: $job"
   if [ -n "${KEPT_RUNS_DRY_SECONDS:-}" ]; then
     sleep "$KEPT_RUNS_DRY_SECONDS"; finished; echo "$(date -u +%FT%TZ) done: $job"; continue
