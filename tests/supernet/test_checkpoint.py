@@ -65,7 +65,7 @@ def test_unreadable_files_are_config_errors_naming_the_file(tmp_path: Path) -> N
         read_checkpoint(tmp_path / "missing.pt")
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
-    with pytest.raises(ConfigError, match="junk.pt"):
+    with pytest.raises(ConfigError, match="junk.pt: not a readable todm checkpoint: not a file torch.save wrote"):
         load_checkpoint(junk)
     other = tmp_path / "other.pt"
     torch.save({"state_dict": {}}, other)
@@ -84,8 +84,23 @@ def test_pickled_code_is_refused(tmp_path: Path) -> None:
     # weights_only=True: an object whose unpickling runs code cannot ride in a checkpoint.
     evil = tmp_path / "evil.pt"
     torch.save({"format": "todm.checkpoint", "version": 1, "x": Payload()}, evil)
-    with pytest.raises(ConfigError, match="evil.pt"):
+    with pytest.raises(ConfigError, match="evil.pt: .*holds more than tensors.*system.*no code in it runs") as e:
         read_checkpoint(evil)
+    # torch's own message advises loading with weights_only=False; todm must not pass that on
+    assert "weights_only` set to `False`" not in str(e.value)
+
+
+def test_cut_short_checkpoints_say_so(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.pt"
+    save_checkpoint(whole, _record(Supernet(tiny_config())))
+    data = whole.read_bytes()
+    half, empty = tmp_path / "half.pt", tmp_path / "empty.pt"
+    half.write_bytes(data[: len(data) // 2])
+    empty.write_bytes(b"")
+    with pytest.raises(ConfigError, match="half.pt: not a readable todm checkpoint: .*zip archive"):
+        read_checkpoint(half)
+    with pytest.raises(ConfigError, match="empty.pt: not a readable todm checkpoint: empty or cut short"):
+        read_checkpoint(empty)
 
 
 def test_weights_that_do_not_fit_the_config(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
 def test_load_errors_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a torch file")
-    with pytest.raises(ConfigError, match="bad.pt"):
+    with pytest.raises(ConfigError, match="bad.pt: not a readable static model: not a file torch.save wrote"):
         StaticModel.load(bad)
     torch.save({"format": "other"}, tmp_path / "other.pt")
     with pytest.raises(ConfigError, match="not a todm static model"):

@@ -55,15 +55,38 @@ def save_checkpoint(path: Path, record: dict[str, Any]) -> None:
         raise
 
 
+def load_failure(e: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` failed, in a line. torch's own message advises
+    retrying with ``weights_only=False``, which would run whatever code the file carries;
+    todm never does, so that advice is left out."""
+    text = str(e)
+    if "Weights only load failed" in text:
+        details = [line.split("WeightsUnpickler error:")[-1].strip() for line in text.splitlines()[1:]]
+        details = [d for d in details if d and not d.startswith("Check the documentation")]
+        detail = details[0] if details else type(e).__name__
+        if detail.startswith("Unsupported operand"):
+            return f"not a file torch.save wrote (its bytes are no pickle: {detail})"
+        return f"holds more than tensors and plain data ({detail}); it is read weights-only, so no code in it runs"
+    if isinstance(e, EOFError) or not text:
+        return "empty or cut short"
+    return text.split(". ")[0]
+
+
+def load_weights_only(path: Path, what: str) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU; raises ConfigError naming the file and
+    the problem for anything unreadable."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure is a bad file
+        raise ConfigError(f"{path}: not a readable {what}: {load_failure(e)}") from None
+
+
 def read_checkpoint(path: Path) -> dict[str, Any]:
     """The raw record; raises ConfigError naming the file for anything unreadable."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: checkpoint not found")
-    try:
-        record = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure is a bad file
-        raise ConfigError(f"{path}: not a readable todm checkpoint ({e})") from None
+    record = load_weights_only(path, "todm checkpoint")
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ConfigError(f"{path}: not a todm checkpoint (format {record.get('format') if isinstance(record, dict) else None!r})")
     if record.get("version") != VERSION:

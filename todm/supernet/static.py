@@ -30,6 +30,7 @@ from torch import nn
 
 from todm.bundle import ModelMeta, TensorSpec
 from todm.errors import ConfigError
+from todm.supernet.checkpoint import load_weights_only
 from todm.supernet.encoder import Encoder
 from todm.supernet.heads import CTCHead, Joiner, LSTMPredictor, StatelessPredictor
 from todm.supernet.model import build_predictor
@@ -157,10 +158,7 @@ class StaticModel(nn.Module):
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"{path}: no such static model file")
-        try:
-            payload: Any = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
-            raise ConfigError(f"{path}: not a readable torch file ({e})") from None
+        payload: Any = load_weights_only(path, "static model")
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise ConfigError(f"{path}: not a todm static model (format is not {FORMAT!r})")
         if payload.get("version") != VERSION:
