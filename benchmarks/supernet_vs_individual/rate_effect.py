@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from seed_noise import pooled_squares
 from seeds import SPLITS, load
 
 HERE = Path(__file__).resolve().parent
@@ -45,17 +46,12 @@ def log_wers(path: Path, data: dict[str, Any], reading: str) -> dict[str, dict[s
 
 def pooled_sigma(sides: list[dict[str, dict[str, np.ndarray]]], split: str) -> tuple[float, int]:
     """The pooled standard deviation of one run's log WER across seeds, and its degrees of freedom."""
-    squares, dof = 0.0, 0
-    for side in sides:
-        for runs in side.values():
-            x = runs[split]
-            squares += float(np.sum((x - x.mean()) ** 2))
-            dof += len(x) - 1
+    ss, dof = pooled_squares([runs[split] for side in sides for runs in side.values()])
     if dof == 0:
         raise SystemExit(
             "rate_effect: no twin has two seeds on either side; seed noise cannot be estimated"
         )
-    return math.sqrt(squares / dof), dof
+    return math.sqrt(ss / dof), dof
 
 
 def effect(before_path: Path, after_path: Path, reading: str) -> dict[str, Any]:

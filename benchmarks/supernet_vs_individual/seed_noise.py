@@ -90,10 +90,16 @@ def seed_groups(twins: dict[str, Any], records: dict[str, list[dict[str, Any]]])
     return out
 
 
+def pooled_squares(groups: list[np.ndarray]) -> tuple[float, int]:
+    """Sum of squared deviations from each group's seed mean (axis 0: seeds), and its degrees of freedom."""
+    ss = sum(float(np.sum((g - g.mean(axis=0)) ** 2)) for g in groups)
+    dof = sum((g.shape[0] - 1) * int(np.prod(g.shape[1:])) for g in groups)
+    return ss, dof
+
+
 def noise(groups: list[np.ndarray], rng: np.random.Generator) -> Noise:
     """Pooled within-subnet sd over seeds, with a chi-square interval."""
-    ss = sum(float(np.sum((g - g.mean(axis=0)) ** 2)) for g in groups)
-    dof = sum((g.shape[0] - 1) * g.shape[1] for g in groups)
+    ss, dof = pooled_squares(groups)
     chi = rng.chisquare(dof, size=200000)
     hi_q, lo_q = np.quantile(chi, [0.975, 0.025])
     diffs = np.array([g[1] - g[0] for g in groups])
@@ -281,8 +287,9 @@ def within_run(cs: list[Comparison], largest: str) -> dict[str, list[dict[str, A
 def rerun_inputs(reading: str, name: str = "reruns.json") -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """The twins and supernet records of ``name`` (``reruns.json`` or another comparison's record:
     the runs that kept their checkpoints), each run read as ``reading`` ("final": its last step's
-    checkpoint; "averaged": the mean of its last checkpoints), in the shapes of ``twin-seeds.json`` and of run.py records. Each record is
-    reported against the twins' first seed there; parameter counts come from recipe 3's record."""
+    checkpoint; "averaged": the mean of its last checkpoints), in the shapes of ``twin-seeds.json``
+    and of run.py records. Each record is reported against the twins' first seed there;
+    parameter counts come from recipe 3's record."""
     data = load([HERE / name])[0]
     params = {r["subnet"]: r["params"] for r in load([HERE / "result-per-width.json"])[0]["rows"]}
     twins = {s: {seed: {sp: {"wer": run[sp][reading]} for sp in SPLITS} for seed, run in seeds.items()}

@@ -55,7 +55,7 @@ def save_checkpoint(path: Path, record: dict[str, Any]) -> None:
         raise
 
 
-def load_failure(e: Exception) -> str:
+def _load_failure(e: Exception) -> str:
     """Why ``torch.load(weights_only=True)`` failed, in a line. torch's own message advises
     retrying with ``weights_only=False``, which would run whatever code the file carries;
     todm never does, so that advice is left out."""
@@ -78,7 +78,7 @@ def load_weights_only(path: Path, what: str) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unpickling failure is a bad file
-        raise ConfigError(f"{path}: not a readable {what}: {load_failure(e)}") from None
+        raise ConfigError(f"{path}: not a readable {what}: {_load_failure(e)}") from None
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
