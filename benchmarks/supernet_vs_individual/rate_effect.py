@@ -1,4 +1,4 @@
-"""What another training setting does to the twins themselves: each twin's seed mean under it over its seed mean before.
+"""What another training setting does to the twins (or to a supernet's subnets): each one's seed mean under it over its seed mean before.
 
     .venv/bin/python benchmarks/supernet_vs_individual/rate_effect.py --reading averaged \
         --before reruns.json --after reruns-scale0.1.json [--supernet LABEL] [--record]
