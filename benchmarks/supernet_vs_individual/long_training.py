@@ -1,0 +1,139 @@
+"""Twice the steps, one seed: does the supernet / twin WER ratio shrink from 3,000 to 6,000 steps?
+
+    .venv/bin/python benchmarks/supernet_vs_individual/long_training.py [--record]
+
+Reads, beside this script (all made by ``reruns.py --record``, averaged reading: the mean
+of the last five checkpoints up to the step):
+
+- ``reruns-scale0.1.json``: the twins' seed-2 runs at 3,000 steps (the runs that
+  ``long_runs.sh twins`` continued);
+- ``reruns-scale0.1-long-at-3000.json``: the supernet run of ``long_runs.sh supernet``
+  (recipe 3, seed 2, trained afresh) read at 3,000 steps;
+- ``reruns-scale0.1-6000.json``: both runs read at 6,000 steps.
+
+For each subnet both records hold and each split: both sides' WER at 3,000 and 6,000
+steps, and the ratio at each. The judged figure (README.md, "Twice the steps, one seed") is
+the geometric mean ratio over the subnets on ``test``, at 6,000 over at 3,000; its
+thresholds come from the seed noise of ``seed-noise-reruns-scale0.1-averaged.json``
+(``SHIFT_SDS`` standard deviations of the change, the two readings taken as independent,
+which overstates the noise of a change within one run, so it errs towards "no effect").
+It also checks that the fresh supernet retraced the recorded seed-2 run to 3,000 steps
+(same WERs). ``--record`` writes ``long-training-seed2.md`` and ``.json`` here.
+
+``--at-3000-supernet`` and ``--at-6000`` name other records (a check of the arithmetic:
+``--at-3000-supernet reruns-scale0.1.json --at-6000 reruns-scale0.1.json`` reads the
+recorded runs against themselves, a change of exactly 1.000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from seeds import SPLITS
+
+HERE = Path(__file__).resolve().parent
+LABEL = "recipe 3 (one random subnet per width)"
+SEED = "2"
+SHIFT_SDS = 2.0
+READING = "averaged"
+
+
+def read(name: str, step: int) -> dict[str, Any]:
+    path = HERE / name
+    if not path.is_file():
+        raise SystemExit(f"{path}: missing (made by long_runs.sh, or reruns.py --record)")
+    data = json.loads(path.read_text())
+    if data["about"]["step"] != step or data["about"]["last"] != 5:
+        raise SystemExit(f"{path}: read at step {data['about']['step']} with the last {data['about']['last']} "
+                         f"checkpoints, not step {step} with the last 5")  # fmt: skip
+    return data
+
+
+def supernet_wers(path: str, data: dict[str, Any]) -> dict[str, dict[str, float]]:
+    try:
+        run = data["supernets"][LABEL][SEED]
+    except KeyError:
+        raise SystemExit(f"{HERE / path}: has no {LABEL!r} run of seed {SEED}") from None
+    return {s: {split: v[split][READING] for split in SPLITS} for s, v in run["subnets"].items()}
+
+
+def twin_wers(data: dict[str, Any]) -> dict[str, dict[str, float]]:
+    return {s: {split: seeds[SEED][split][READING] for split in SPLITS}
+            for s, seeds in data["twins"].items() if SEED in seeds}  # fmt: skip
+
+
+def noise_sd(subnets: int) -> float:
+    """Seed noise of the log geometric-mean ratio over ``subnets`` subnets of one supernet run
+    against as many single-seed twins: the run's shared luck stays, the rest averages down."""
+    sig = json.loads((HERE / "seed-noise-reruns-scale0.1-averaged.json").read_text())["sigmas_used"]
+    return math.sqrt(sig["supernet_run"] ** 2 + (sig["supernet_own"] ** 2 + sig["twin"] ** 2) / subnets)
+
+
+def geo_mean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--at-3000-supernet", default="reruns-scale0.1-long-at-3000.json")
+    ap.add_argument("--at-6000", default="reruns-scale0.1-6000.json")
+    ap.add_argument("--record", action="store_true")
+    args = ap.parse_args()
+    recorded = read("reruns-scale0.1.json", 3000)
+    later_step = 3000 if args.at_6000 == "reruns-scale0.1.json" else 6000
+    later = read(args.at_6000, later_step)
+    s3 = supernet_wers(args.at_3000_supernet, read(args.at_3000_supernet, 3000))
+    s6 = supernet_wers(args.at_6000, later)
+    t3, t6 = twin_wers(recorded), twin_wers(later)
+    subnets = [s for s in s6 if s in t6]
+    if not subnets:
+        raise SystemExit(f"{HERE / args.at_6000}: no subnet has both a supernet and a twin reading")
+    rec_s3 = supernet_wers("reruns-scale0.1.json", recorded)
+    retraced = {s: all(s3[s][sp] == rec_s3[s][sp] for sp in SPLITS) for s in subnets}
+
+    sd = noise_sd(len(subnets)) * math.sqrt(2)
+    lines = [f"# Twice the steps, one seed: recipe 3 seed 2 against its seed-2 twins, {READING} reading", "",
+             "WER % at 3,000 -> 6,000 steps; ratio = supernet / twin.", "",
+             "| subnet | split | supernet | twin | ratio at 3,000 | ratio at 6,000 |", "|---|---|---|---|---|---|"]  # fmt: skip
+    summary: dict[str, Any] = {"subnets": subnets, "seed": int(SEED), "reading": READING, "splits": {}}
+    for split in SPLITS:
+        r3 = [s3[s][split] / t3[s][split] for s in subnets]
+        r6 = [s6[s][split] / t6[s][split] for s in subnets]
+        for s, a, b in zip(subnets, r3, r6):
+            lines.append(f"| {s} | {split} | {s3[s][split]:.2f} -> {s6[s][split]:.2f} | "
+                         f"{t3[s][split]:.2f} -> {t6[s][split]:.2f} | {a:.3f} | {b:.3f} |")  # fmt: skip
+        g3, g6 = geo_mean(r3), geo_mean(r6)
+        summary["splits"][split] = {
+            "ratio_3000": dict(zip(subnets, r3)), "ratio_6000": dict(zip(subnets, r6)),
+            "geo_mean_ratio_3000": g3, "geo_mean_ratio_6000": g6, "change": g6 / g3,
+            "supernet_wer_change": geo_mean([s6[s][split] / s3[s][split] for s in subnets]),
+            "twin_wer_change": geo_mean([t6[s][split] / t3[s][split] for s in subnets])}  # fmt: skip
+    lines.append("")
+    low, high = math.exp(-SHIFT_SDS * sd), math.exp(SHIFT_SDS * sd)
+    for split in SPLITS:
+        v = summary["splits"][split]
+        lines.append(f"- {split}: geometric mean ratio {v['geo_mean_ratio_3000']:.3f} at 3,000, "
+                     f"{v['geo_mean_ratio_6000']:.3f} at 6,000 (change {v['change']:.3f}); "
+                     f"WER at 6,000 over at 3,000: supernet {v['supernet_wer_change']:.3f}, "
+                     f"twins {v['twin_wer_change']:.3f}.")  # fmt: skip
+    change = summary["splits"]["test"]["change"]
+    verdict = "shrinks" if change < low else "widens" if change > high else "no effect shown"
+    lines += ["", f"Judged (on `test`): the change {change:.3f} against the thresholds {low:.3f} and {high:.3f} "
+              f"({SHIFT_SDS:g} sd of a change, sd {sd:.4f} in log from seed noise): **{verdict}**.",
+              "", "Retraced the recorded seed-2 run to 3,000 steps (same WERs on both splits): "
+              + ", ".join(f"{s} {'yes' if ok else 'no'}" for s, ok in retraced.items()) + "."]  # fmt: skip
+    summary.update({"thresholds": [low, high], "log_sd_of_change": sd, "verdict": verdict, "retraced": retraced})
+    text = "\n".join(lines)
+    print(text)
+    if args.record:
+        (HERE / "long-training-seed2.md").write_text(text + "\n")
+        (HERE / "long-training-seed2.json").write_text(json.dumps(summary, indent=1) + "\n")
+        print(f"wrote {HERE / 'long-training-seed2'}.md and .json")
+
+
+if __name__ == "__main__":
+    main()
