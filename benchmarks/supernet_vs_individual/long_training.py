@@ -5,20 +5,22 @@
 Reads, beside this script (all made by ``reruns.py --record``, averaged reading: the mean
 of the last five checkpoints up to the step):
 
-- ``reruns-scale0.1.json``: the twins' seed-2 runs at 3,000 steps (the runs that
-  ``long_runs.sh twins`` continued);
-- ``reruns-scale0.1-long-at-3000.json``: the supernet run of ``long_runs.sh supernet``
-  (recipe 3, seed 2, trained afresh) read at 3,000 steps;
-- ``reruns-scale0.1-6000.json``: both runs read at 6,000 steps.
+- ``reruns-scale0.1.json``: the twins' seed-2 runs at 3,000 steps, as recorded (the runs
+  that ``long_runs.sh twins`` continued, and that ``long_runs.sh extra`` trained again);
+- ``reruns-scale0.1-long-at-3000.json``: the runs trained afresh (the supernet of
+  ``long_runs.sh supernet``, recipe 3 seed 2, and the twins of ``long_runs.sh extra``) read
+  at 3,000 steps;
+- ``reruns-scale0.1-6000.json``: every run read at 6,000 steps.
 
 For each subnet both records hold and each split: both sides' WER at 3,000 and 6,000
 steps, and the ratio at each. The judged figure (README.md, "Twice the steps, one seed") is
-the geometric mean ratio over the subnets on ``test``, at 6,000 over at 3,000; its
+the geometric mean ratio over the four subnets decided before the runs (``JUDGED``) on
+``test``, at 6,000 over at 3,000; the same over every subnet read is reported beside it. Its
 thresholds come from the seed noise of ``seed-noise-reruns-scale0.1-averaged.json``
 (``SHIFT_SDS`` standard deviations of the change, the two readings taken as independent,
 which overstates the noise of a change within one run, so it errs towards "no effect").
-It also checks that the fresh supernet retraced the recorded seed-2 run to 3,000 steps
-(same WERs). ``--record`` writes ``long-training-seed2.md`` and ``.json`` here.
+It also checks that each run trained afresh retraced the recorded seed-2 run to 3,000
+steps (same WERs). ``--record`` writes ``long-training-seed2.md`` and ``.json`` here.
 
 ``--at-3000-supernet`` and ``--at-6000`` name other records (a check of the arithmetic:
 ``--at-3000-supernet reruns-scale0.1.json --at-6000 reruns-scale0.1.json`` reads the
@@ -40,6 +42,7 @@ LABEL = "recipe 3 (one random subnet per width)"
 SEED = "2"
 SHIFT_SDS = 2.0
 READING = "averaged"
+JUDGED = ("L2-D96-F384x2-H4x2", "L4-D96-F192x4-H2x4", "L4-D96-F288x4-H2x4", "L4-D64-F192x4-H2x4")
 
 
 def read(name: str, step: int) -> dict[str, Any]:
@@ -77,6 +80,11 @@ def geo_mean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+def change_of(subnets: list[str], r3: dict[str, float], r6: dict[str, float]) -> dict[str, float]:
+    g3, g6 = geo_mean([r3[s] for s in subnets]), geo_mean([r6[s] for s in subnets])
+    return {"geo_mean_ratio_3000": g3, "geo_mean_ratio_6000": g6, "change": g6 / g3}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--at-3000-supernet", default="reruns-scale0.1-long-at-3000.json")
@@ -86,46 +94,55 @@ def main() -> None:
     recorded = read("reruns-scale0.1.json", 3000)
     later_step = 3000 if args.at_6000 == "reruns-scale0.1.json" else 6000
     later = read(args.at_6000, later_step)
-    s3 = supernet_wers(args.at_3000_supernet, read(args.at_3000_supernet, 3000))
-    s6 = supernet_wers(args.at_6000, later)
+    fresh = read(args.at_3000_supernet, 3000)
+    s3, s6 = supernet_wers(args.at_3000_supernet, fresh), supernet_wers(args.at_6000, later)
     t3, t6 = twin_wers(recorded), twin_wers(later)
-    subnets = [s for s in s6 if s in t6]
-    if not subnets:
-        raise SystemExit(f"{HERE / args.at_6000}: no subnet has both a supernet and a twin reading")
+    subnets = [s for s in s6 if s in t6 and s in s3]
+    missing = [s for s in JUDGED if s not in subnets]
+    if missing:
+        raise SystemExit(f"{HERE / args.at_6000}: no reading yet of {', '.join(missing)} on both sides")
     rec_s3 = supernet_wers("reruns-scale0.1.json", recorded)
-    retraced = {s: all(s3[s][sp] == rec_s3[s][sp] for sp in SPLITS) for s in subnets}
+    retraced = {f"supernet {s}": all(s3[s][sp] == rec_s3[s][sp] for sp in SPLITS) for s in subnets}
+    t3_fresh = twin_wers(fresh)
+    retraced |= {f"twin {s}": all(t3_fresh[s][sp] == t3[s][sp] for sp in SPLITS) for s in subnets if s in t3_fresh}
 
-    sd = noise_sd(len(subnets)) * math.sqrt(2)
     lines = [f"# Twice the steps, one seed: recipe 3 seed 2 against its seed-2 twins, {READING} reading", "",
-             "WER % at 3,000 -> 6,000 steps; ratio = supernet / twin.", "",
+             "WER % at 3,000 -> 6,000 steps; ratio = supernet / twin; * a subnet judged "
+             "(decided before the runs).", "",
              "| subnet | split | supernet | twin | ratio at 3,000 | ratio at 6,000 |", "|---|---|---|---|---|---|"]  # fmt: skip
-    summary: dict[str, Any] = {"subnets": subnets, "seed": int(SEED), "reading": READING, "splits": {}}
+    summary: dict[str, Any] = {"judged": list(JUDGED), "subnets": subnets, "seed": int(SEED),
+                               "reading": READING, "splits": {}}  # fmt: skip
     for split in SPLITS:
-        r3 = [s3[s][split] / t3[s][split] for s in subnets]
-        r6 = [s6[s][split] / t6[s][split] for s in subnets]
-        for s, a, b in zip(subnets, r3, r6):
-            lines.append(f"| {s} | {split} | {s3[s][split]:.2f} -> {s6[s][split]:.2f} | "
-                         f"{t3[s][split]:.2f} -> {t6[s][split]:.2f} | {a:.3f} | {b:.3f} |")  # fmt: skip
-        g3, g6 = geo_mean(r3), geo_mean(r6)
+        r3 = {s: s3[s][split] / t3[s][split] for s in subnets}
+        r6 = {s: s6[s][split] / t6[s][split] for s in subnets}
+        for s in subnets:
+            mark = "*" if s in JUDGED else ""
+            lines.append(f"| {s}{mark} | {split} | {s3[s][split]:.2f} -> {s6[s][split]:.2f} | "
+                         f"{t3[s][split]:.2f} -> {t6[s][split]:.2f} | {r3[s]:.3f} | {r6[s]:.3f} |")  # fmt: skip
         summary["splits"][split] = {
-            "ratio_3000": dict(zip(subnets, r3)), "ratio_6000": dict(zip(subnets, r6)),
-            "geo_mean_ratio_3000": g3, "geo_mean_ratio_6000": g6, "change": g6 / g3,
+            "ratio_3000": r3, "ratio_6000": r6,
+            "judged": change_of(list(JUDGED), r3, r6), "all": change_of(subnets, r3, r6),
             "supernet_wer_change": geo_mean([s6[s][split] / s3[s][split] for s in subnets]),
             "twin_wer_change": geo_mean([t6[s][split] / t3[s][split] for s in subnets])}  # fmt: skip
     lines.append("")
-    low, high = math.exp(-SHIFT_SDS * sd), math.exp(SHIFT_SDS * sd)
     for split in SPLITS:
         v = summary["splits"][split]
-        lines.append(f"- {split}: geometric mean ratio {v['geo_mean_ratio_3000']:.3f} at 3,000, "
-                     f"{v['geo_mean_ratio_6000']:.3f} at 6,000 (change {v['change']:.3f}); "
-                     f"WER at 6,000 over at 3,000: supernet {v['supernet_wer_change']:.3f}, "
-                     f"twins {v['twin_wer_change']:.3f}.")  # fmt: skip
-    change = summary["splits"]["test"]["change"]
+        for group, members in (("judged", JUDGED), ("all", subnets)):
+            g = v[group]
+            lines.append(f"- {split}, {len(members)} subnets ({group}): geometric mean ratio "
+                         f"{g['geo_mean_ratio_3000']:.3f} at 3,000, {g['geo_mean_ratio_6000']:.3f} at 6,000 "
+                         f"(change {g['change']:.3f}).")  # fmt: skip
+        lines.append(f"- {split}, WER at 6,000 over at 3,000, all {len(subnets)}: supernet "
+                     f"{v['supernet_wer_change']:.3f}, twins {v['twin_wer_change']:.3f}.")  # fmt: skip
+    sd = noise_sd(len(JUDGED)) * math.sqrt(2)
+    low, high = math.exp(-SHIFT_SDS * sd), math.exp(SHIFT_SDS * sd)
+    change = summary["splits"]["test"]["judged"]["change"]
     verdict = "shrinks" if change < low else "widens" if change > high else "no effect shown"
-    lines += ["", f"Judged (on `test`): the change {change:.3f} against the thresholds {low:.3f} and {high:.3f} "
-              f"({SHIFT_SDS:g} sd of a change, sd {sd:.4f} in log from seed noise): **{verdict}**.",
-              "", "Retraced the recorded seed-2 run to 3,000 steps (same WERs on both splits): "
-              + ", ".join(f"{s} {'yes' if ok else 'no'}" for s, ok in retraced.items()) + "."]  # fmt: skip
+    lines += ["", f"Judged (on `test`, the {len(JUDGED)} judged subnets): the change {change:.3f} against the "
+              f"thresholds {low:.3f} and {high:.3f} ({SHIFT_SDS:g} sd of a change, sd {sd:.4f} in log from seed "
+              f"noise): **{verdict}**.", "",
+              "Retraced the recorded seed-2 run to 3,000 steps (same WERs on both splits), each run trained "
+              "afresh: " + ", ".join(f"{s} {'yes' if ok else 'no'}" for s, ok in retraced.items()) + "."]  # fmt: skip
     summary.update({"thresholds": [low, high], "log_sd_of_change": sd, "verdict": verdict, "retraced": retraced})
     text = "\n".join(lines)
     print(text)
