@@ -147,6 +147,15 @@ def test_resume_refuses_another_model_and_names_other_changes(tiny_corpus: Path,
     assert "resuming with changed settings: max_steps: 1 -> 2" in capsys.readouterr().err
     assert read_checkpoint(last)["position"]["step"] == 2
 
+    # which layers a subnet runs changes no weight: a recipe change, said aloud
+    spread = _config(tiny_corpus, exp)
+    spread.max_steps, spread.model.elastic_depth = 3, "spread"
+    train(spread, resume=True, quiet=True)
+    err = capsys.readouterr().err
+    assert "model.elastic_depth: 'first' -> 'spread'" in err
+    rec = read_checkpoint(last)
+    assert rec["position"]["step"] == 3 and rec["model_config"]["elastic_depth"] == "spread"
+
 
 def test_resume_does_not_call_a_setting_added_since_the_checkpoint_a_change(tiny_corpus: Path, tmp_path: Path, capsys) -> None:
     from todm.supernet.train import _check_resumable

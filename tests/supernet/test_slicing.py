@@ -18,10 +18,11 @@ torch.set_num_threads(1)
 
 
 
-@pytest.mark.parametrize("encoder", ["conformer", "ssm"])
-def test_sliced_model_equals_supernet_for_sampled_specs(encoder: str) -> None:
+@pytest.mark.parametrize(("encoder", "elastic_depth"),
+                         [("conformer", "first"), ("ssm", "first"), ("conformer", "spread")])  # fmt: skip
+def test_sliced_model_equals_supernet_for_sampled_specs(encoder: str, elastic_depth: str) -> None:
     torch.manual_seed(0)
-    net = Supernet(tiny_config(encoder=encoder)).eval()
+    net = Supernet(tiny_config(encoder=encoder, elastic_depth=elastic_depth)).eval()
     strong_position_bias(net)
     net.set_feature_stats(torch.randn(80), torch.rand(80) + 0.5)
     feats, lens = torch.randn(2, 53, 80), torch.tensor([53, 31])
@@ -46,6 +47,25 @@ def test_sliced_model_equals_supernet_for_sampled_specs(encoder: str) -> None:
             assert n_static == net.space.num_params(spec)
             assert not any("Elastic" in type(m).__name__ for m in static.modules())
     assert sum(p.numel() for p in net.parameters()) > n_static
+
+
+def test_spread_depth_runs_the_first_and_last_layers() -> None:
+    torch.manual_seed(0)
+    net = Supernet(tiny_config(elastic_depth="spread")).eval()  # max_depth 3
+    net.set_feature_stats(torch.randn(80), torch.rand(80) + 0.5)
+    feats, lens = torch.randn(1, 40, 80), torch.tensor([40])
+    net.set_active_subnet("L2-D32-F64x2-H4x2")
+    assert net.encoder.layer_ids == (0, 2)
+    with torch.no_grad():
+        before = net(feats, lens)[0]
+        for p in net.encoder.layers[1].parameters():  # the skipped middle layer
+            p.add_(1.0)
+        assert torch.equal(net(feats, lens)[0], before)
+        static = slice_subnet(net, "L2-D32-F64x2-H4x2")
+        for p in net.encoder.layers[2].parameters():
+            p.add_(0.1)
+        assert not torch.allclose(net(feats, lens)[0], before, atol=1e-3)
+    assert torch.equal(static.encoder.layers[1].norm_out.weight, net.encoder.layers[2].norm_out.weight - 0.1)
 
 
 def test_reduced_ssm_state_slices_smaller_and_equals_supernet(tmp_path: Path) -> None:

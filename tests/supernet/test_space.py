@@ -8,7 +8,7 @@ import pytest
 
 from todm.errors import ConfigError
 from todm.supernet.model_config import ModelConfig, tiny_config
-from todm.supernet.space import SearchSpace, SubnetSpec
+from todm.supernet.space import SearchSpace, SubnetSpec, active_layers
 
 
 def test_id_uniform_and_per_layer_round_trip() -> None:
@@ -42,6 +42,24 @@ def test_spec_validation_names_the_field() -> None:
         SubnetSpec.from_dict({"depth": 1, "d_model": 8, "ffn_dims": [8], "heads": [1], "x": 1})
     with pytest.raises(ConfigError, match="ffn_dims has 2 entries but depth is 1"):
         SubnetSpec.from_id("L1-D8-F8x2-H1x1")  # rejected, not cut to depth
+
+
+def test_active_layers_first_and_spread() -> None:
+    assert active_layers(2, 4) == (0, 1)
+    assert active_layers(2, 4, "spread") == (0, 3)
+    assert active_layers(3, 4, "spread") == (0, 2, 3)
+    assert active_layers(1, 4, "spread") == (3,)  # the layer that feeds the heads in every subnet
+    for m in range(1, 13):
+        for d in range(1, m + 1):
+            ids = active_layers(d, m, "spread")
+            assert len(ids) == d and list(ids) == sorted(set(ids)) and ids[-1] == m - 1
+            assert active_layers(m, m, "spread") == active_layers(m, m) == tuple(range(m))
+    with pytest.raises(ConfigError, match="outside 1..max_depth=4"):
+        active_layers(5, 4)
+    with pytest.raises(ConfigError, match="'middle'"):
+        active_layers(2, 4, "middle")
+    with pytest.raises(ConfigError, match="elastic_depth='middle' is not one of"):
+        tiny_config(elastic_depth="middle")
 
 
 def test_search_space_bounds_and_sampling() -> None:

@@ -75,13 +75,14 @@ def test_chunked_subsampling_equals_whole(factor: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("encoder", "factor", "state"),
-    [("conformer", 4, ""), ("conformer", 6, ""), ("conformer", 8, ""), ("ssm", 4, ""),
-     ("ssm", 4, "-S2")],  # fmt: skip
+    ("encoder", "factor", "state", "elastic_depth"),
+    [("conformer", 4, "", "first"), ("conformer", 6, "", "first"), ("conformer", 8, "", "first"),
+     ("ssm", 4, "", "first"), ("ssm", 4, "-S2", "first"), ("conformer", 4, "", "spread")],  # fmt: skip
 )
-def test_streaming_equals_encode(encoder: str, factor: int, state: str) -> None:
+def test_streaming_equals_encode(encoder: str, factor: int, state: str, elastic_depth: str) -> None:
     torch.manual_seed(0)
     extra = {"ssm_state_choices": [2, 4]} if state else {}
+    extra["elastic_depth"] = elastic_depth
     net = Supernet(tiny_config(encoder=encoder, subsampling=factor, **extra)).eval()
     net.set_feature_stats(torch.randn(80), torch.rand(80) + 0.5)
     strong_position_bias(net)

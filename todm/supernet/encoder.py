@@ -84,7 +84,8 @@ class Encoder(nn.Module):
         self.chunk = cfg.chunk_frames
         self.left = cfg.left_context_frames
         self.d_model = d_model
-        self.depth = len(ffn_dims)
+        # which of ``layers`` run, in order; a supernet sets them per subnet (model.py)
+        self.layer_ids: tuple[int, ...] = tuple(range(len(ffn_dims)))
         self.feat_norm = FeatureNorm(cfg.num_mel_bins)
         self.subsampling = Subsampling(
             cfg.num_mel_bins, cfg.subsampling, cfg.subsampling_channels, d_model, elastic
@@ -109,6 +110,13 @@ class Encoder(nn.Module):
             )
 
     @property
+    def depth(self) -> int:
+        return len(self.layer_ids)
+
+    def active_layers(self) -> list[nn.Module]:
+        return [self.layers[i] for i in self.layer_ids]
+
+    @property
     def chunk_input_frames(self) -> int:
         return chunk_input_frames(self.chunk, self.factor)
 
@@ -129,14 +137,14 @@ class Encoder(nn.Module):
         x = self.subsampling(self.feat_norm(feats))
         valid = (out_lens + self.chunk - 1) // self.chunk * self.chunk
         mask = chunk_mask(x.shape[1], valid, self.chunk, self.left)
-        for layer in self.layers[: self.depth]:
+        for layer in self.active_layers():
             x = layer(x, mask)
         return x, out_lens
 
     def cache_shapes(self, batch: int = 1) -> list[tuple[str, tuple[int, ...], torch.dtype]]:
         """Names, shapes and dtypes of the streaming caches, in ``forward_chunk``'s order."""
         out: list[tuple[str, tuple[int, ...], torch.dtype]] = []
-        for i, layer in enumerate(self.layers[: self.depth]):
+        for i, layer in enumerate(self.active_layers()):
             for name, shape in layer.cache_shapes(batch, self.left, self.d_model):
                 out.append((f"cache_{name}_{i}", shape, torch.float32))
         out.append(("processed_frames", (batch,), torch.float32))
@@ -165,7 +173,7 @@ class Encoder(nn.Module):
         cache_valid = slots >= (self.left - processed)[:, None]
         new: list[torch.Tensor] = []
         i = 0
-        for layer in self.layers[: self.depth]:
+        for layer in self.active_layers():
             n = len(layer.cache_shapes(1, self.left, self.d_model))
             y, layer_new = layer.forward_chunk(y, caches[i : i + n], cache_valid)
             new.extend(layer_new)

@@ -23,7 +23,7 @@ from todm.supernet.elastic import set_out
 from todm.supernet.encoder import Encoder
 from todm.supernet.heads import CTCHead, Joiner, LSTMPredictor, StatelessPredictor
 from todm.supernet.model_config import ModelConfig, tiny_config
-from todm.supernet.space import SearchSpace, SubnetSpec
+from todm.supernet.space import SearchSpace, SubnetSpec, active_layers
 
 __all__ = ["ModelConfig", "Supernet", "build_predictor", "tiny_config"]
 
@@ -75,10 +75,10 @@ class Supernet(nn.Module):
         if not 0.0 <= p < 1.0:
             raise ConfigError(f"dropout must lie in [0, 1), got {dropout}")
         enc = self.encoder
-        enc.depth = spec.depth
+        enc.layer_ids = active_layers(spec.depth, self.config.max_depth, self.config.elastic_depth)
         enc.d_model = spec.d_model
         set_out(enc.subsampling.out, spec.d_model)
-        for layer, f, h in zip(enc.layers, spec.ffn_dims, spec.heads):
+        for layer, f, h in zip(enc.active_layers(), spec.ffn_dims, spec.heads):
             layer.set_active(spec.d_model, f, h, p, spec.state)
         self.active_subnet = spec
         return spec

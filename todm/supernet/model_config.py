@@ -16,6 +16,7 @@ from todm.errors import ConfigError
 ENCODERS = ("conformer", "ssm")
 PREDICTORS = ("stateless", "lstm")
 SUBSAMPLING_FACTORS = (4, 6, 8)
+ELASTIC_DEPTH_RULES = ("first", "spread")
 
 
 @dataclass
@@ -47,6 +48,11 @@ class ModelConfig:
         joiner_dim: width where encoder and predictor meet.
         dropout: default dropout (``set_active_subnet(..., dropout=)`` overrides it).
         depth_choices, d_model_choices, ffn_choices, head_choices: the search space.
+        elastic_depth: which layers a subnet of ``depth`` layers runs: "first" (the first
+            ``depth``, as Once-for-All and HAT do) or "spread" (evenly spaced from the first
+            layer to the last, as LayerDrop prunes: the layer that feeds the heads is then
+            the same in every subnet). It changes no weight's shape, only what a subnet id
+            means, so a run may resume with it changed (said aloud, as any recipe change).
         ssm_state_choices: SSM state sizes the search space may use (ssm encoder only;
             one size for all layers of a subnet); None means only ``ssm_state_dim``.
     """
@@ -79,6 +85,7 @@ class ModelConfig:
     d_model_choices: list[int] = field(default_factory=lambda: [192, 256])
     ffn_choices: list[int] = field(default_factory=lambda: [512, 768, 1024])
     head_choices: list[int] = field(default_factory=lambda: [2, 4])
+    elastic_depth: str = "first"
     ssm_state_choices: list[int] | None = None
 
     def __post_init__(self) -> None:
@@ -91,6 +98,8 @@ class ModelConfig:
             errs.append(f"encoder={self.encoder!r} is not one of {ENCODERS}")
         if self.predictor not in PREDICTORS:
             errs.append(f"predictor={self.predictor!r} is not one of {PREDICTORS}")
+        if self.elastic_depth not in ELASTIC_DEPTH_RULES:
+            errs.append(f"elastic_depth={self.elastic_depth!r} is not one of {ELASTIC_DEPTH_RULES}")
         if self.subsampling not in SUBSAMPLING_FACTORS:
             errs.append(f"subsampling={self.subsampling} is not one of {SUBSAMPLING_FACTORS}")
         for name in (

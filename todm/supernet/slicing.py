@@ -2,12 +2,14 @@
 
 Every elastic weight's active part is its leading slice in every dimension (see
 ``elastic.py``), and the static model mirrors the supernet's module names, so slicing is:
-for each static tensor, take the same-named supernet tensor's leading block.
+for each static tensor, take the same-named supernet tensor's leading block, the static
+model's encoder layer ``j`` coming from the subnet's ``j``-th active layer.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,10 @@ import torch
 
 from todm.errors import ConfigError
 from todm.supernet.model import Supernet
-from todm.supernet.space import SubnetSpec
+from todm.supernet.space import SubnetSpec, active_layers
 from todm.supernet.static import StaticModel
+
+_LAYER = re.compile(r"^(encoder\.layers\.)(\d+)(\..*)$")
 
 
 def load_supernet(path: str | os.PathLike[str]) -> Supernet:
@@ -33,6 +37,13 @@ def load_supernet(path: str | os.PathLike[str]) -> Supernet:
     if not isinstance(model, Supernet):
         raise ConfigError(f"{path}: load_checkpoint did not give a Supernet")
     return model
+
+
+def _source_name(static_name: str, layer_ids: tuple[int, ...]) -> str:
+    m = _LAYER.match(static_name)
+    if m is None:
+        return static_name
+    return f"{m.group(1)}{layer_ids[int(m.group(2))]}{m.group(3)}"
 
 
 def slice_subnet(
@@ -56,11 +67,13 @@ def slice_subnet(
     spec = supernet.space.resolve(spec)
     static = StaticModel(supernet.config, spec)
     source = supernet.state_dict()
+    ids = active_layers(spec.depth, supernet.config.max_depth, supernet.config.elastic_depth)
     sliced = {}
     for name, target in static.state_dict().items():
-        if name not in source:
+        name_in_source = _source_name(name, ids)
+        if name_in_source not in source:
             raise RuntimeError(f"static tensor {name!r} has no supernet counterpart")
-        full = source[name]
+        full = source[name_in_source]
         if full.dim() != target.dim() or any(t > f for t, f in zip(target.shape, full.shape)):
             raise RuntimeError(
                 f"{name}: static shape {tuple(target.shape)} is not a leading block of "

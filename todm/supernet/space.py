@@ -1,6 +1,6 @@
 """The search space: which subnets a supernet holds, and the value object naming one.
 
-A subnet is the first ``depth`` encoder layers, at residual width ``d_model``, with a
+A subnet is ``depth`` of the encoder layers (which ones: ``active_layers``), at residual width ``d_model``, with a
 per-layer FFN width and head count, and (ssm encoder) an SSM state size shared by all
 layers. Its id is a short readable string that names it in search results, bundles and
 reports, e.g. ``L6-D256-F1024x6-H4x6`` (uniform layers) or
@@ -24,6 +24,25 @@ _SPEC_KEYS = ("depth", "d_model", "ffn_dims", "heads")
 _OPTIONAL_KEYS = ("state",)
 
 
+def active_layers(depth: int, max_depth: int, rule: str = "first") -> tuple[int, ...]:
+    """The supernet layers a subnet of ``depth`` layers runs, in order.
+
+    "first": ``0 .. depth-1``. "spread": evenly spaced over ``0 .. max_depth-1``, always the
+    first and the last (a one-layer subnet runs the last), e.g. depth 2 of 4 runs 0 and 3,
+    depth 3 of 4 runs 0, 2 and 3.
+    """
+    if not 0 < depth <= max_depth:
+        raise ConfigError(f"depth {depth} is outside 1..max_depth={max_depth}")
+    if rule == "first":
+        return tuple(range(depth))
+    if rule != "spread":
+        raise ConfigError(f"elastic depth rule {rule!r} is not 'first' or 'spread'")
+    if depth == 1:
+        return (max_depth - 1,)
+    # round half up, so the choice does not hang on Python's round-half-to-even
+    return tuple(int(i * (max_depth - 1) / (depth - 1) + 0.5) for i in range(depth))
+
+
 def _positive_int(name: str, v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
         raise ConfigError(f"subnet: {name} must be a positive integer, got {v!r}")
@@ -35,7 +54,7 @@ class SubnetSpec:
     """One subnet of a supernet.
 
     Attributes:
-        depth: number of encoder layers that run (the first ``depth``).
+        depth: number of encoder layers that run (which ones: ``active_layers``).
         d_model: residual width shared by all layers.
         ffn_dims: FFN hidden width, one per active layer.
         heads: attention heads (SSM heads for the ssm encoder), one per active layer.

@@ -270,6 +270,9 @@ def _with_defaults(saved: dict, defaults: dict) -> dict:
     return out
 
 
+_RULE_NOT_WEIGHTS = "elastic_depth"
+
+
 def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) -> None:
     """A checkpoint resumes only into the model it trained; other changed settings are allowed
     (a longer ``max_steps`` is the usual one) but said aloud, since the run now mixes two recipes."""
@@ -278,7 +281,9 @@ def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) ->
                           "it keeps no optimizer state to resume from")  # fmt: skip
     # as below: a model setting the checkpoint does not name trained as its default does
     saved_model = _with_defaults(rec.get("model_config", {}), ModelConfig().to_dict())
-    model_changes = _changed_settings(saved_model, cfg.model.to_dict())
+    # which layers a subnet runs changes no weight, so it may change as a recipe setting may
+    model_changes = [c for c in _changed_settings(saved_model, cfg.model.to_dict())
+                     if not c.startswith(f"{_RULE_NOT_WEIGHTS}:")]  # fmt: skip
     if model_changes:
         raise ConfigError(f"{last}: was trained with another model ({'; '.join(model_changes)}); "
                           "resume with that run's config.yaml or train into a new exp_dir")  # fmt: skip
