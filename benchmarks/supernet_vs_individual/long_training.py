@@ -35,6 +35,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import readings
+from readings import geo_mean, read_reruns, write_reading
 from seeds import SPLITS
 
 HERE = Path(__file__).resolve().parent
@@ -45,23 +47,8 @@ READING = "averaged"
 JUDGED = ("L2-D96-F384x2-H4x2", "L4-D96-F192x4-H2x4", "L4-D96-F288x4-H2x4", "L4-D64-F192x4-H2x4")
 
 
-def read(name: str, step: int) -> dict[str, Any]:
-    path = HERE / name
-    if not path.is_file():
-        raise SystemExit(f"{path}: missing (made by long_runs.sh, or reruns.py --record)")
-    data = json.loads(path.read_text())
-    if data["about"]["step"] != step or data["about"]["last"] != 5:
-        raise SystemExit(f"{path}: read at step {data['about']['step']} with the last {data['about']['last']} "
-                         f"checkpoints, not step {step} with the last 5")  # fmt: skip
-    return data
-
-
 def supernet_wers(path: str, data: dict[str, Any]) -> dict[str, dict[str, float]]:
-    try:
-        run = data["supernets"][LABEL][SEED]
-    except KeyError:
-        raise SystemExit(f"{HERE / path}: has no {LABEL!r} run of seed {SEED}") from None
-    return {s: {split: v[split][READING] for split in SPLITS} for s, v in run["subnets"].items()}
+    return readings.supernet_wers(path, data, LABEL, SEED, READING)
 
 
 def twin_wers(data: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -76,10 +63,6 @@ def noise_sd(subnets: int) -> float:
     return math.sqrt(sig["supernet_run"] ** 2 + (sig["supernet_own"] ** 2 + sig["twin"] ** 2) / subnets)
 
 
-def geo_mean(values: list[float]) -> float:
-    return math.exp(sum(math.log(v) for v in values) / len(values))
-
-
 def change_of(subnets: list[str], r3: dict[str, float], r6: dict[str, float]) -> dict[str, float]:
     g3, g6 = geo_mean([r3[s] for s in subnets]), geo_mean([r6[s] for s in subnets])
     return {"geo_mean_ratio_3000": g3, "geo_mean_ratio_6000": g6, "change": g6 / g3}
@@ -91,10 +74,10 @@ def main() -> None:
     ap.add_argument("--at-6000", default="reruns-scale0.1-6000.json")
     ap.add_argument("--record", action="store_true")
     args = ap.parse_args()
-    recorded = read("reruns-scale0.1.json", 3000)
+    recorded = read_reruns("reruns-scale0.1.json", 3000)
     later_step = 3000 if args.at_6000 == "reruns-scale0.1.json" else 6000
-    later = read(args.at_6000, later_step)
-    fresh = read(args.at_3000_supernet, 3000)
+    later = read_reruns(args.at_6000, later_step)
+    fresh = read_reruns(args.at_3000_supernet, 3000)
     s3, s6 = supernet_wers(args.at_3000_supernet, fresh), supernet_wers(args.at_6000, later)
     t3, t6 = twin_wers(recorded), twin_wers(later)
     subnets = [s for s in s6 if s in t6 and s in s3]
@@ -147,10 +130,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.record:
-        (HERE / "long-training-seed2.md").write_text(text + "\n")
-        (HERE / "long-training-seed2.json").write_text(json.dumps(summary, indent=1) + "\n")
-        print(f"wrote {HERE / 'long-training-seed2'}.md and .json")
-
+        write_reading("long-training-seed2", text, summary)
 
 if __name__ == "__main__":
     main()

@@ -29,6 +29,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from readings import geo_mean, read_reruns, supernet_wers, write_reading
 from seeds import SPLITS
 
 HERE = Path(__file__).resolve().parent
@@ -48,25 +49,6 @@ GROUPS = {
 }
 
 
-def read(name: str) -> dict[str, Any]:
-    path = HERE / name
-    if not path.is_file():
-        raise SystemExit(f"{path}: missing (made by spread_depth_run.sh, or reruns.py --record)")
-    data = json.loads(path.read_text())
-    if data["about"]["step"] != 3000 or data["about"]["last"] != 5:
-        raise SystemExit(f"{path}: read at step {data['about']['step']} with the last {data['about']['last']} "
-                         "checkpoints, not step 3000 with the last 5")  # fmt: skip
-    return data
-
-
-def run_wers(name: str, data: dict[str, Any], label: str) -> dict[str, dict[str, float]]:
-    try:
-        run = data["supernets"][label][SEED]
-    except KeyError:
-        raise SystemExit(f"{HERE / name}: has no {label!r} run of seed {SEED}") from None
-    return {s: {split: v[split][READING] for split in SPLITS} for s, v in run["subnets"].items()}
-
-
 def twin_means(data: dict[str, Any]) -> dict[str, dict[str, float]]:
     out = {}
     for s, seeds in data["twins"].items():
@@ -74,10 +56,6 @@ def twin_means(data: dict[str, Any]) -> dict[str, dict[str, float]]:
             raise SystemExit(f"{HERE / 'reruns-scale0.1.json'}: twin {s} has seeds {sorted(seeds)}, not 0, 1, 2")
         out[s] = {split: sum(seeds[k][split][READING] for k in seeds) / 3 for split in SPLITS}
     return out
-
-
-def geo_mean(values: list[float]) -> float:
-    return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
 def noise_sd(subnets: int) -> float:
@@ -93,9 +71,9 @@ def main() -> None:
     ap.add_argument("--label", default=SPREAD_LABEL)
     ap.add_argument("--record", action="store_true")
     args = ap.parse_args()
-    recorded = read("reruns-scale0.1.json")
-    base = run_wers("reruns-scale0.1.json", recorded, BASE_LABEL)
-    spread = run_wers(args.spread, read(args.spread), args.label)
+    recorded = read_reruns("reruns-scale0.1.json", 3000)
+    base = supernet_wers("reruns-scale0.1.json", recorded, BASE_LABEL, SEED, READING)
+    spread = supernet_wers(args.spread, read_reruns(args.spread, 3000), args.label, SEED, READING)
     twins = twin_means(recorded)
     subnets = [s for group in GROUPS.values() for s in group]
     missing = [s for s in subnets if s not in spread or s not in base or s not in twins]
@@ -140,10 +118,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.record:
-        (HERE / "spread-depth-seed2.md").write_text(text + "\n")
-        (HERE / "spread-depth-seed2.json").write_text(json.dumps(summary, indent=1) + "\n")
-        print(f"wrote {HERE / 'spread-depth-seed2'}.md and .json")
-
+        write_reading("spread-depth-seed2", text, summary)
 
 if __name__ == "__main__":
     main()
