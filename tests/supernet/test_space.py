@@ -50,10 +50,10 @@ def test_active_layers_first_and_spread() -> None:
     assert active_layers(3, 4, "spread") == (0, 2, 3)
     assert active_layers(1, 4, "spread") == (3,)  # the layer that feeds the heads in every subnet
     for m in range(1, 13):
-        for d in range(1, m + 1):
+        for d in range(2, m + 1):
             ids = active_layers(d, m, "spread")
-            assert len(ids) == d and list(ids) == sorted(set(ids)) and ids[-1] == m - 1
-            assert active_layers(m, m, "spread") == active_layers(m, m) == tuple(range(m))
+            assert len(ids) == d and list(ids) == sorted(set(ids)) and (ids[0], ids[-1]) == (0, m - 1)
+        assert active_layers(m, m, "spread") == active_layers(m, m) == tuple(range(m))
     with pytest.raises(ConfigError, match="outside 1..max_depth=4"):
         active_layers(5, 4)
     with pytest.raises(ConfigError, match="'middle'"):

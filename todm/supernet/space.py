@@ -1,9 +1,9 @@
 """The search space: which subnets a supernet holds, and the value object naming one.
 
-A subnet is ``depth`` of the encoder layers (which ones: ``active_layers``), at residual width ``d_model``, with a
-per-layer FFN width and head count, and (ssm encoder) an SSM state size shared by all
-layers. Its id is a short readable string that names it in search results, bundles and
-reports, e.g. ``L6-D256-F1024x6-H4x6`` (uniform layers) or
+A subnet is ``depth`` of the encoder layers (which ones: ``active_layers``), at residual
+width ``d_model``, with a per-layer FFN width and head count, and (ssm encoder) an SSM state
+size shared by all layers. Its id is a short readable string that names it in search
+results, bundles and reports, e.g. ``L6-D256-F1024x6-H4x6`` (uniform layers) or
 ``L3-D144-F576_288_576-H4_2_4`` (per-layer values joined by ``_``); a reduced SSM state
 adds ``-S<state>``: ``L2-D64-F128x2-H4x2-S8``. The full state is written without ``-S``,
 so one subnet has one id and ids from before the state was elastic keep their meaning.
