@@ -81,10 +81,25 @@ def test_checkpoints_of_another_model_are_refused_by_name(tmp_path: Path) -> Non
     other.conv_kernel += 2
     net = Supernet(other)
     save_checkpoint(tmp_path / "step-2.pt", {"model": net.state_dict(), "model_config": other.to_dict()})
-    with pytest.raises(ConfigError, match=r"step-2\.pt: another model than .*step-1\.pt"):
+    with pytest.raises(ConfigError, match=r"step-2\.pt: another model than .*step-1\.pt \(conv_kernel: 5 -> 7\)"):
         average_checkpoints([tmp_path / "step-1.pt", tmp_path / "step-2.pt"])
     with pytest.raises(ConfigError, match=r"none\.pt: checkpoint not found"):
         average_checkpoints([tmp_path / "step-1.pt", tmp_path / "none.pt"])
+
+
+def test_a_setting_older_checkpoints_lack_reads_as_its_default(tmp_path: Path) -> None:
+    """A run resumed under a newer todm: its early checkpoints lack the settings added since."""
+    torch.manual_seed(0)
+    net = Supernet(tiny_config())
+    older = net.config.to_dict()
+    del older["elastic_depth"]
+    save_checkpoint(tmp_path / "step-1.pt", {"model": net.state_dict(), "model_config": older})
+    save_checkpoint(tmp_path / "step-2.pt", {"model": net.state_dict(), "model_config": net.config.to_dict()})
+    assert len(average_checkpoints([tmp_path / "step-1.pt", tmp_path / "step-2.pt"])["averaged_from"]) == 2
+    spread = net.config.to_dict() | {"elastic_depth": "spread"}
+    save_checkpoint(tmp_path / "step-3.pt", {"model": net.state_dict(), "model_config": spread})
+    with pytest.raises(ConfigError, match=r"step-3\.pt: another model .* \(elastic_depth: 'first' -> 'spread'\)"):
+        average_checkpoints([tmp_path / "step-1.pt", tmp_path / "step-3.pt"])
 
 
 def test_checkpoints_of_another_run_are_refused_by_name(tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ import torch
 
 from todm.errors import ConfigError
 from todm.supernet.checkpoint import read_checkpoint, save_checkpoint
+from todm.supernet.config_changes import changed_settings, with_defaults
+from todm.supernet.model_config import ModelConfig
 
 _STEP_FILE = re.compile(r"^step-(\d+)\.pt$")
 
@@ -68,9 +70,14 @@ def average_checkpoints(paths: Sequence[Path]) -> dict[str, Any]:
         raise ConfigError("average: no checkpoints given")
     records = [read_checkpoint(p) for p in paths]
     first, last = records[0], records[-1]
+    # A run resumed under a newer todm writes settings its earlier checkpoints lack; those
+    # trained as the default does, so they are compared with the defaults filled in.
+    defaults = ModelConfig().to_dict()
+    first_model = with_defaults(first.get("model_config") or {}, defaults)
     for path, rec in zip(paths[1:], records[1:]):
-        if rec.get("model_config") != first.get("model_config"):
-            raise ConfigError(f"{path}: another model than {paths[0]} (model_config differs); "
+        changes = changed_settings(first_model, with_defaults(rec.get("model_config") or {}, defaults))
+        if changes:
+            raise ConfigError(f"{path}: another model than {paths[0]} ({'; '.join(changes)}); "
                               "average checkpoints of one run")  # fmt: skip
         if rec["model"].keys() != first["model"].keys():
             raise ConfigError(f"{path}: its weights name other tensors than {paths[0]}'s")

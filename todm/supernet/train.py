@@ -37,6 +37,7 @@ from todm.data.tokenizer import Tokenizer, train_tokenizer
 from todm.errors import ConfigError
 from todm.supernet.augment import spec_augment
 from todm.supernet.checkpoint import read_checkpoint, save_checkpoint
+from todm.supernet.config_changes import changed_settings, with_defaults
 from todm.supernet.dataset import Batch, SpeechBatches
 from todm.supernet.distill import adaptive_alpha_divergence, frame_mask, lattice_mask
 from todm.supernet.model import Supernet
@@ -247,29 +248,6 @@ def _drop_rows_after(log_path: Path, step: int) -> None:
         atomic_write_text(log_path, buf.getvalue())
 
 
-def _changed_settings(before: dict, after: dict, prefix: str = "") -> list[str]:
-    """``key: old -> new`` for every leaf that differs between two nested configs."""
-    out = []
-    for key in [*before, *(k for k in after if k not in before)]:
-        a, b = before.get(key), after.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _changed_settings(a, b, f"{prefix}{key}.")
-        elif a != b:
-            out.append(f"{prefix}{key}: {a!r} -> {b!r}")
-    return out
-
-
-def _with_defaults(saved: dict, defaults: dict) -> dict:
-    """``saved`` with every key it lacks taken from ``defaults``, at any depth."""
-    out = dict(saved)
-    for key, value in defaults.items():
-        if key not in out:
-            out[key] = value
-        elif isinstance(out[key], dict) and isinstance(value, dict):
-            out[key] = _with_defaults(out[key], value)
-    return out
-
-
 _RULE_NOT_WEIGHTS = "elastic_depth"
 
 
@@ -280,16 +258,16 @@ def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) ->
         raise ConfigError(f"{last}: an averaged checkpoint (todm average), for decoding and export only; "
                           "it keeps no optimizer state to resume from")  # fmt: skip
     # as below: a model setting the checkpoint does not name trained as its default does
-    saved_model = _with_defaults(rec.get("model_config", {}), ModelConfig().to_dict())
+    saved_model = with_defaults(rec.get("model_config", {}), ModelConfig().to_dict())
     # which layers a subnet runs changes no weight, so it may change as a recipe setting may
-    model_changes = [c for c in _changed_settings(saved_model, cfg.model.to_dict())
+    model_changes = [c for c in changed_settings(saved_model, cfg.model.to_dict())
                      if not c.startswith(f"{_RULE_NOT_WEIGHTS}:")]  # fmt: skip
     if model_changes:
         raise ConfigError(f"{last}: was trained with another model ({'; '.join(model_changes)}); "
                           "resume with that run's config.yaml or train into a new exp_dir")  # fmt: skip
     # A setting the checkpoint does not name came into todm after that run, which trained
     # as its default does (new knobs default to the old behaviour): not a change.
-    other = _changed_settings(_with_defaults(rec.get("train_config", {}), TrainConfig().to_dict()), cfg.to_dict())
+    other = changed_settings(with_defaults(rec.get("train_config", {}), TrainConfig().to_dict()), cfg.to_dict())
     if other and announce:
         print(f"{last}: resuming with changed settings: {'; '.join(other)}", file=sys.stderr)
 
