@@ -22,7 +22,9 @@ which overstates the noise of a change within one run, so it errs towards "no ef
 It also checks that each run trained afresh retraced the recorded seed-2 run to 3,000
 steps (same WERs). ``--record`` writes ``long-training-seed2.md`` and ``.json`` here.
 
-``--at-3000-supernet`` and ``--at-6000`` name other records (a check of the arithmetic:
+``--at-6000 reruns-scale0.1-9000.json --later-step 9000 --record long-training-9000-seed2``
+reads "Three times the steps" the same way (the keys named ``6000`` then hold the 9,000-step
+reading). ``--at-3000-supernet`` and ``--at-6000`` name other records (a check of the arithmetic:
 ``--at-3000-supernet reruns-scale0.1.json --at-6000 reruns-scale0.1.json`` reads the
 recorded runs against themselves, a change of exactly 1.000).
 """
@@ -71,11 +73,16 @@ def change_of(subnets: list[str], r3: dict[str, float], r6: dict[str, float]) ->
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--at-3000-supernet", default="reruns-scale0.1-long-at-3000.json")
-    ap.add_argument("--at-6000", default="reruns-scale0.1-6000.json")
-    ap.add_argument("--record", action="store_true")
+    ap.add_argument("--at-6000", default="reruns-scale0.1-6000.json",
+                    help="the record of the later reading (default: 6,000 steps)")
+    ap.add_argument("--later-step", type=int, default=6000, help="the step --at-6000 was read at")
+    ap.add_argument("--record", nargs="?", const="long-training-seed2", default=None, metavar="STEM",
+                    help="write STEM.md and .json here (default stem: long-training-seed2)")
     args = ap.parse_args()
     recorded = read_reruns("reruns-scale0.1.json", 3000)
-    later_step = 3000 if args.at_6000 == "reruns-scale0.1.json" else 6000
+    later_step = 3000 if args.at_6000 == "reruns-scale0.1.json" else args.later_step
+    at = f"{later_step:,}"
+    title = {6000: "Twice the steps", 9000: "Three times the steps"}.get(later_step, f"{at} steps")
     later = read_reruns(args.at_6000, later_step)
     fresh = read_reruns(args.at_3000_supernet, 3000)
     s3, s6 = supernet_wers(args.at_3000_supernet, fresh), supernet_wers(args.at_6000, later)
@@ -89,11 +96,11 @@ def main() -> None:
     t3_fresh = twin_wers(fresh)
     retraced |= {f"twin {s}": all(t3_fresh[s][sp] == t3[s][sp] for sp in SPLITS) for s in subnets if s in t3_fresh}
 
-    lines = [f"# Twice the steps, one seed: recipe 3 seed 2 against its seed-2 twins, {READING} reading", "",
-             "WER % at 3,000 -> 6,000 steps; ratio = supernet / twin; * a subnet judged "
+    lines = [f"# {title}, one seed: recipe 3 seed 2 against its seed-2 twins, {READING} reading", "",
+             f"WER % at 3,000 -> {at} steps; ratio = supernet / twin; * a subnet judged "
              "(decided before the runs).", "",
-             "| subnet | split | supernet | twin | ratio at 3,000 | ratio at 6,000 |", "|---|---|---|---|---|---|"]  # fmt: skip
-    summary: dict[str, Any] = {"judged": list(JUDGED), "subnets": subnets, "seed": int(SEED),
+             f"| subnet | split | supernet | twin | ratio at 3,000 | ratio at {at} |", "|---|---|---|---|---|---|"]  # fmt: skip
+    summary: dict[str, Any] = {"judged": list(JUDGED), "subnets": subnets, "seed": int(SEED), "later_step": later_step,
                                "reading": READING, "splits": {}}  # fmt: skip
     for split in SPLITS:
         r3 = {s: s3[s][split] / t3[s][split] for s in subnets}
@@ -113,9 +120,9 @@ def main() -> None:
         for group, members in (("judged", JUDGED), ("all", subnets)):
             g = v[group]
             lines.append(f"- {split}, {len(members)} subnets ({group}): geometric mean ratio "
-                         f"{g['geo_mean_ratio_3000']:.3f} at 3,000, {g['geo_mean_ratio_6000']:.3f} at 6,000 "
+                         f"{g['geo_mean_ratio_3000']:.3f} at 3,000, {g['geo_mean_ratio_6000']:.3f} at {at} "
                          f"(change {g['change']:.3f}).")  # fmt: skip
-        lines.append(f"- {split}, WER at 6,000 over at 3,000, all {len(subnets)}: supernet "
+        lines.append(f"- {split}, WER at {at} over at 3,000, all {len(subnets)}: supernet "
                      f"{v['supernet_wer_change']:.3f}, twins {v['twin_wer_change']:.3f}.")  # fmt: skip
     sd = noise_sd(len(JUDGED)) * math.sqrt(2)
     low, high = math.exp(-SHIFT_SDS * sd), math.exp(SHIFT_SDS * sd)
@@ -130,7 +137,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.record:
-        write_reading("long-training-seed2", text, summary)
+        write_reading(args.record, text, summary)
 
 if __name__ == "__main__":
     main()
