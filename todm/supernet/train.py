@@ -23,6 +23,7 @@ import io
 import json
 import os
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -60,6 +61,8 @@ def prepare_experiment(cfg: TrainConfig) -> tuple[Path, Tokenizer, FeatureStats]
     exp = Path(cfg.exp_dir)
     exp.mkdir(parents=True, exist_ok=True)
     tok_dir = exp / "tokenizer"
+    if cfg.init_from:
+        _take_tokenizer_and_stats(Path(cfg.init_from), exp)
     if (tok_dir / "tokenizer.json").is_file():
         tok = Tokenizer.load(tok_dir)
     else:
@@ -82,6 +85,36 @@ def prepare_experiment(cfg: TrainConfig) -> tuple[Path, Tokenizer, FeatureStats]
     cfg.model.validate()
     atomic_write_text(exp / "config.yaml", f"# todm train --config {exp / 'config.yaml'}\n" + cfg.to_yaml())
     return exp, tok, stats
+
+
+def _take_tokenizer_and_stats(source: Path, exp: Path) -> None:
+    """Copy the tokenizer and feature statistics of ``source``'s experiment into ``exp``
+    (unless it has its own already): weights are only meaningful with the token ids and
+    the feature normalisation they were trained on."""
+    src_exp = source.parent.parent  # checkpoints live in <exp>/checkpoints/
+    wanted = [("tokenizer", src_exp / "tokenizer" / "tokenizer.json", exp / "tokenizer" / "tokenizer.json"),
+              ("feature statistics", src_exp / "feature_stats.json", exp / "feature_stats.json")]  # fmt: skip
+    for what, src, dst in wanted:
+        if dst.is_file():
+            continue
+        if not src.is_file():
+            raise ConfigError(f"init_from: {source}: its experiment has no {what} ({src} missing); "
+                              "start from a checkpoint inside the experiment dir that trained it")  # fmt: skip
+        if what == "tokenizer":
+            shutil.copytree(src.parent, dst.parent, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(src, dst)
+
+
+def _start_from(source: Path, model: Supernet, cfg: TrainConfig) -> None:
+    """Load ``source``'s weights into the fresh ``model``; only the same model will do."""
+    rec = read_checkpoint(source)
+    defaults = ModelConfig().to_dict()
+    changes = changed_settings(with_defaults(rec.get("model_config") or {}, defaults), cfg.model.to_dict())
+    if changes:
+        raise ConfigError(f"init_from: {source} holds another model ({'; '.join(changes)}); "
+                          "train with that run's model settings (its config.yaml)")  # fmt: skip
+    model.load_state_dict(rec["model"])
 
 
 class DropoutRule:
@@ -321,6 +354,8 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
         torch.set_rng_state(rec["rng"]["torch"])
         if device.type == "cuda" and "cuda" in rec["rng"]:
             torch.cuda.set_rng_state(rec["rng"]["cuda"])
+    elif cfg.init_from:
+        _start_from(Path(cfg.init_from), model, cfg)
     dropout = DropoutRule(model, cfg.recipe.dropout_min, cfg.recipe.dropout_max)
     fill = torch.from_numpy(stats.mean).to(device)
     amp = cfg.amp and device.type == "cuda"

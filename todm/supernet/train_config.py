@@ -102,6 +102,12 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda
     amp: bool = True  # bf16 autocast on CUDA; ignored on CPU
     num_threads: int | None = None
+    # Start from this checkpoint's weights (a trained run's, or todm average's mean of one)
+    # instead of a random initialisation; its experiment's tokenizer and feature statistics
+    # come with them, and the optimizer, schedule and data order start afresh. With
+    # recipe.baseline_subnet this fine-tunes one subnet of a supernet, as Once-for-All
+    # fine-tunes the subnet it deploys. A resumed run continues from its own last.pt.
+    init_from: str | None = None
 
     def validate(self) -> None:
         errs: list[str] = []
@@ -110,6 +116,8 @@ class TrainConfig:
             errs.append("data.train_manifest: required")
         elif not Path(d.train_manifest).is_file():
             errs.append(f"data.train_manifest: {d.train_manifest} not found")
+        if self.init_from and not Path(self.init_from).is_file():
+            errs.append(f"init_from: {self.init_from} not found")
         if d.dev_manifest and not Path(d.dev_manifest).is_file():
             errs.append(f"data.dev_manifest: {d.dev_manifest} not found")
         if d.tokenizer not in ("bpe", "unigram", "char"):
