@@ -35,7 +35,7 @@ JUDGED = ["L2-D96-F384x2-H4x2", "L3-D96-F288x3-H4x3", "L3-D96-F384x3-H2x3",
 BESIDE = ["L4-D64-F192x4-H2x4"]
 STEPS = 60
 SETTINGS = [  # the twins' recipe (long_runs.sh), then what fine-tuning changes
-    "data.train_manifest=corpora/open-2h/train.jsonl", "optim.scale_lr_scale=0.1", "seed=2",
+    f"data.train_manifest={ROOT / 'corpora/open-2h/train.jsonl'}", "optim.scale_lr_scale=0.1", "seed=2",
     "num_threads=1", f"max_steps={STEPS}", "checkpoint_every=10", "log_every=10",
     "optim.lr=0.01", "optim.warmup_batches=20",
 ]  # fmt: skip
