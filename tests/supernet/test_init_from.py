@@ -61,3 +61,12 @@ def test_a_start_that_cannot_be_used_is_refused_by_name(
     shutil.copyfile(source, loose)
     with pytest.raises(ConfigError, match=r"init_from: .*loose/checkpoints/last\.pt: its experiment has no tokenizer"):
         train(_fine_tune(tiny_corpus, tmp_path / "c", loose), quiet=True)
+    # an exp_dir that has a tokenizer of its own: the weights' token ids would mean other tokens
+    mine = tmp_path / "d"
+    shutil.copytree(tiny_experiment / "tokenizer", mine / "tokenizer")
+    tokens = mine / "tokenizer" / "tokens.txt"
+    lines = tokens.read_text().splitlines()
+    lines[3:5] = [f"{lines[4].split()[0]} 3", f"{lines[3].split()[0]} 4"]  # two characters swap ids
+    tokens.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match=r"d/tokenizer is another tokenizer than the one"):
+        train(_fine_tune(tiny_corpus, mine, source), quiet=True)

@@ -89,21 +89,30 @@ def prepare_experiment(cfg: TrainConfig) -> tuple[Path, Tokenizer, FeatureStats]
 
 def _take_tokenizer_and_stats(source: Path, exp: Path) -> None:
     """Copy the tokenizer and feature statistics of ``source``'s experiment into ``exp``
-    (unless it has its own already): weights are only meaningful with the token ids and
-    the feature normalisation they were trained on."""
+    (or check the ones it has already are those): weights are only meaningful with the
+    token ids and the feature normalisation they were trained on."""
     src_exp = source.parent.parent  # checkpoints live in <exp>/checkpoints/
-    wanted = [("tokenizer", src_exp / "tokenizer" / "tokenizer.json", exp / "tokenizer" / "tokenizer.json"),
-              ("feature statistics", src_exp / "feature_stats.json", exp / "feature_stats.json")]  # fmt: skip
-    for what, src, dst in wanted:
-        if dst.is_file():
-            continue
-        if not src.is_file():
+    for what, name, marker in (("tokenizer", "tokenizer", "tokenizer.json"),
+                               ("feature statistics", "feature_stats.json", None)):  # fmt: skip
+        src, dst = src_exp / name, exp / name
+        if not (src / marker if marker else src).is_file():
             raise ConfigError(f"init_from: {source}: its experiment has no {what} ({src} missing); "
                               "start from a checkpoint inside the experiment dir that trained it")  # fmt: skip
-        if what == "tokenizer":
-            shutil.copytree(src.parent, dst.parent, dirs_exist_ok=True)
-        else:
-            shutil.copyfile(src, dst)
+        if not dst.exists():
+            if marker:
+                shutil.copytree(src, dst)
+            else:
+                shutil.copyfile(src, dst)
+        elif _contents(dst) != _contents(src):
+            raise ConfigError(f"init_from: {source}: {dst} is another {what} than the one its weights were "
+                              f"trained with ({src}); start from it in a new exp_dir")  # fmt: skip
+
+
+def _contents(path: Path) -> dict[str, bytes]:
+    """A file's bytes, or every file's in a folder, by relative name."""
+    if path.is_file():
+        return {"": path.read_bytes()}
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 def _start_from(source: Path, model: Supernet, cfg: TrainConfig) -> None:
