@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from todm.supernet.model_config import ModelConfig
+
 
 def with_defaults(saved: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     """``saved`` with every key it lacks taken from ``defaults``, at any depth."""
@@ -31,3 +33,9 @@ def changed_settings(before: dict[str, Any], after: dict[str, Any], prefix: str 
         elif a != b:
             out.append(f"{prefix}{key}: {a!r} -> {b!r}")
     return out
+
+
+def model_changes(saved: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
+    """What differs between a checkpoint's recorded model config and ``current``, a setting
+    the record lacks read as its default."""
+    return changed_settings(with_defaults(saved or {}, ModelConfig().to_dict()), current)

@@ -38,11 +38,10 @@ from todm.data.tokenizer import Tokenizer, train_tokenizer
 from todm.errors import ConfigError
 from todm.supernet.augment import spec_augment
 from todm.supernet.checkpoint import read_checkpoint, save_checkpoint
-from todm.supernet.config_changes import changed_settings, with_defaults
+from todm.supernet.config_changes import changed_settings, model_changes, with_defaults
 from todm.supernet.dataset import Batch, SpeechBatches
 from todm.supernet.distill import adaptive_alpha_divergence, frame_mask, lattice_mask
 from todm.supernet.model import Supernet
-from todm.supernet.model_config import ModelConfig
 from todm.supernet.optim import Eden, ScaledAdam
 from todm.supernet.rnnt_loss import rnnt_loss
 from todm.supernet.sorting import sort_channels
@@ -118,8 +117,7 @@ def _contents(path: Path) -> dict[str, bytes]:
 def _start_from(source: Path, model: Supernet, cfg: TrainConfig) -> None:
     """Load ``source``'s weights into the fresh ``model``; only the same model will do."""
     rec = read_checkpoint(source)
-    defaults = ModelConfig().to_dict()
-    changes = changed_settings(with_defaults(rec.get("model_config") or {}, defaults), cfg.model.to_dict())
+    changes = model_changes(rec.get("model_config"), cfg.model.to_dict())
     if changes:
         raise ConfigError(f"init_from: {source} holds another model ({'; '.join(changes)}); "
                           "train with that run's model settings (its config.yaml)")  # fmt: skip
@@ -300,12 +298,11 @@ def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) ->
         raise ConfigError(f"{last}: an averaged checkpoint (todm average), for decoding and export only; "
                           "it keeps no optimizer state to resume from")  # fmt: skip
     # as below: a model setting the checkpoint does not name trained as its default does
-    saved_model = with_defaults(rec.get("model_config", {}), ModelConfig().to_dict())
     # which layers a subnet runs changes no weight, so it may change as a recipe setting may
-    model_changes = [c for c in changed_settings(saved_model, cfg.model.to_dict())
+    changed_model = [c for c in model_changes(rec.get("model_config"), cfg.model.to_dict())
                      if not c.startswith(f"{_RULE_NOT_WEIGHTS}:")]  # fmt: skip
-    if model_changes:
-        raise ConfigError(f"{last}: was trained with another model ({'; '.join(model_changes)}); "
+    if changed_model:
+        raise ConfigError(f"{last}: was trained with another model ({'; '.join(changed_model)}); "
                           "resume with that run's config.yaml or train into a new exp_dir")  # fmt: skip
     # A setting the checkpoint does not name came into todm after that run, which trained
     # as its default does (new knobs default to the old behaviour): not a change.
