@@ -70,6 +70,18 @@ def change_of(subnets: list[str], r3: dict[str, float], r6: dict[str, float]) ->
     return {"geo_mean_ratio_3000": g3, "geo_mean_ratio_6000": g6, "change": g6 / g3}
 
 
+def judge(change: float, subnets: int, what: str) -> tuple[str, dict[str, Any]]:
+    """The verdict on a change of the geometric mean ratio over ``subnets`` subnets (``what``
+    names them) between two independent readings: its sentence, and its thresholds, log sd and
+    verdict for the record."""
+    sd = noise_sd(subnets) * math.sqrt(2)
+    low, high = math.exp(-SHIFT_SDS * sd), math.exp(SHIFT_SDS * sd)
+    verdict = "shrinks" if change < low else "widens" if change > high else "no effect shown"
+    line = (f"Judged (on `test`, {what}): the change {change:.3f} against the thresholds {low:.3f} and "
+            f"{high:.3f} ({SHIFT_SDS:g} sd of a change, sd {sd:.4f} in log from seed noise): **{verdict}**.")
+    return line, {"thresholds": [low, high], "log_sd_of_change": sd, "verdict": verdict}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--at-3000-supernet", default="reruns-scale0.1-long-at-3000.json")
@@ -124,16 +136,12 @@ def main() -> None:
                          f"(change {g['change']:.3f}).")  # fmt: skip
         lines.append(f"- {split}, WER at {at} over at 3,000, all {len(subnets)}: supernet "
                      f"{v['supernet_wer_change']:.3f}, twins {v['twin_wer_change']:.3f}.")  # fmt: skip
-    sd = noise_sd(len(JUDGED)) * math.sqrt(2)
-    low, high = math.exp(-SHIFT_SDS * sd), math.exp(SHIFT_SDS * sd)
     change = summary["splits"]["test"]["judged"]["change"]
-    verdict = "shrinks" if change < low else "widens" if change > high else "no effect shown"
-    lines += ["", f"Judged (on `test`, the {len(JUDGED)} judged subnets): the change {change:.3f} against the "
-              f"thresholds {low:.3f} and {high:.3f} ({SHIFT_SDS:g} sd of a change, sd {sd:.4f} in log from seed "
-              f"noise): **{verdict}**.", "",
+    line, verdict = judge(change, len(JUDGED), f"the {len(JUDGED)} judged subnets")
+    lines += ["", line, "",
               "Retraced the recorded seed-2 run to 3,000 steps (same WERs on both splits), each run trained "
               "afresh: " + ", ".join(f"{s} {'yes' if ok else 'no'}" for s, ok in retraced.items()) + "."]  # fmt: skip
-    summary.update({"thresholds": [low, high], "log_sd_of_change": sd, "verdict": verdict, "retraced": retraced})
+    summary.update({**verdict, "retraced": retraced})
     text = "\n".join(lines)
     print(text)
     if args.record:

@@ -20,18 +20,9 @@ standard deviations of a change between two independent readings, from the seed 
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
-from long_training import (
-    READING,
-    SEED,
-    SHIFT_SDS,
-    change_of,
-    noise_sd,
-    supernet_wers,
-    twin_wers,
-)
+from long_training import READING, SEED, change_of, judge, supernet_wers, twin_wers
 from readings import geo_mean, read_reruns, write_reading
 from seeds import SPLITS
 
@@ -77,14 +68,10 @@ def main() -> None:
                      f"{v['geo_mean_ratio_large']:.3f} on 8.5 h (change {v['change']:.3f}); within 1.03 on "
                      f"8.5 h: {len(v['within_1.03_large'])} of {len(JUDGED)}; WER on 8.5 h over on 1.7 h: "
                      f"supernet {v['supernet_wer_change']:.3f}, twins {v['twin_wer_change']:.3f}.")  # fmt: skip
-    sd = noise_sd(len(JUDGED)) * math.sqrt(2)
-    low, high = math.exp(-SHIFT_SDS * sd), math.exp(SHIFT_SDS * sd)
     change = summary["splits"]["test"]["change"]
-    verdict = "shrinks" if change < low else "widens" if change > high else "no effect shown"
-    lines += ["", f"Judged (on `test`, the {len(JUDGED)} subnets): the change {change:.3f} against the thresholds "
-              f"{low:.3f} and {high:.3f} ({SHIFT_SDS:g} sd of a change, sd {sd:.4f} in log from seed noise): "
-              f"**{verdict}**."]  # fmt: skip
-    summary.update({"thresholds": [low, high], "log_sd_of_change": sd, "verdict": verdict})
+    line, verdict = judge(change, len(JUDGED), f"the {len(JUDGED)} subnets")
+    lines += ["", line]
+    summary.update(verdict)
     text = "\n".join(lines)
     print(text)
     if args.record:
