@@ -99,10 +99,9 @@ def main() -> None:
 
     # ScaledAdam's view: each element over the root of its second moment, times the tensor's RMS.
     opt_state = rec["optimizer"]["state"]
-    params = list(model.parameters())
     precond = []
-    for i, p in enumerate(params):
-        v = opt_state.get(i, {}).get("exp_avg_sq") if isinstance(opt_state, dict) else None
+    for i, p in enumerate(model.parameters()):
+        v = opt_state.get(i, {}).get("exp_avg_sq")
         rms = p.detach().pow(2).mean().sqrt().clamp(min=1e-5) if p.numel() > 1 else torch.tensor(1.0)
         precond.append((rms / (v.sqrt() + 1e-8)).reshape(-1) if v is not None else torch.ones(p.numel()))
     scale = torch.cat(precond)
