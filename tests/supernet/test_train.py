@@ -173,6 +173,26 @@ def test_random_per_width_draws_one_random_subnet_of_each_width(tiny_corpus: Pat
     assert any(w != widths for w in drawn)  # unstratified draws repeat or reorder widths
 
 
+def test_random_layer_uniform_draws_one_ffn_width_and_head_count_per_subnet(
+    tiny_corpus: Path, prepared: Path, tmp_path: Path,
+) -> None:  # fmt: skip
+    cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=1)
+    model = Supernet(cfg.model)
+    cfg.recipe.num_random = 3
+    mixed = [s for step in range(30) for s in sandwich(model, cfg, step)[2:]]
+    cfg.recipe.random_layer_uniform = True
+    drawn = [sandwich(model, cfg, step) for step in range(30)]
+    uniform = [s for d in drawn for s in d[2:]]
+    assert any(len(set(s.ffn_dims)) > 1 or len(set(s.heads)) > 1 for s in mixed)
+    assert all(len(set(s.ffn_dims)) == 1 and len(set(s.heads)) == 1 for s in uniform)
+    space = model.space
+    # every choice still comes up, and the largest and smallest stay where they were
+    assert {s.ffn_dims[0] for s in uniform} == set(space.ffn_choices)
+    assert {s.heads[0] for s in uniform} == set(space.head_choices)
+    assert {s.depth for s in uniform} == set(space.depth_choices)
+    assert all(d[0] == space.largest() and d[1] == space.smallest() for d in drawn)
+
+
 def test_smallest_per_width_puts_each_widths_smallest_at_the_bottom_in_turn(
     tiny_corpus: Path, prepared: Path, tmp_path: Path,
 ) -> None:  # fmt: skip

@@ -237,10 +237,14 @@ class SearchSpace:
             self.depth_choices[0], d_model, self.ffn_choices[0], self.head_choices[0], state,
         )
 
-    def sample(self, rng: random.Random, width_weights: Sequence[float] | None = None) -> SubnetSpec:
+    def sample(
+        self, rng: random.Random, width_weights: Sequence[float] | None = None, layer_uniform: bool = False,
+    ) -> SubnetSpec:  # fmt: skip
         """A random subnet: depth, width, each layer's FFN width and heads, then the SSM
         state size, each uniformly, except the width when ``width_weights`` (relative
-        odds, one per ``d_model_choices``) are given."""
+        odds, one per ``d_model_choices``) are given. ``layer_uniform`` draws one FFN width
+        and one number of heads for every layer (the form of the subnets a search over
+        layer-uniform subnets deploys), instead of one per layer."""
         depth = rng.choice(self.depth_choices)
         if width_weights is None:
             d_model = rng.choice(self.d_model_choices)
@@ -251,8 +255,12 @@ class SearchSpace:
                     f"widths {list(self.d_model_choices)}"
                 )
             d_model = rng.choices(self.d_model_choices, weights=width_weights)[0]
-        ffn_dims = tuple(rng.choice(self.ffn_choices) for _ in range(depth))
-        heads = tuple(rng.choice(self.head_choices) for _ in range(depth))
+        if layer_uniform:
+            ffn_dims = (rng.choice(self.ffn_choices),) * depth
+            heads = (rng.choice(self.head_choices),) * depth
+        else:
+            ffn_dims = tuple(rng.choice(self.ffn_choices) for _ in range(depth))
+            heads = tuple(rng.choice(self.head_choices) for _ in range(depth))
         state = None
         # Drawn last and only when there is a choice, so spaces without an elastic state
         # (and seeded runs made before it existed) sample exactly the same subnets.

@@ -4,7 +4,8 @@ Each step follows the TODM recipe:
 
 1. the largest subnet learns from the transcripts (RNN-T + ctc_weight x CTC);
 2. the smallest (``recipe.smallest_per_width``: each width's smallest in turn) and
-   ``num_random`` random subnets learn from the transcripts and, by
+   ``num_random`` random subnets (``recipe.random_layer_uniform``: each the same in every
+   layer) learn from the transcripts and, by
    in-place distillation, from the largest subnet's detached outputs (adaptive
    alpha-divergence on the RNN-T lattice and/or the CTC posteriors);
 3. each subnet runs with a dropout rate that grows with its size (adaptive dropout);
@@ -159,7 +160,7 @@ def sandwich(model: Supernet, cfg: TrainConfig, step: int) -> list[SubnetSpec]:
         weights = cfg.recipe.random_width_weights
         if cfg.recipe.random_per_width:
             weights = [float(j == i % len(widths)) for j in range(len(widths))]
-        specs.append(model.space.sample(rng, weights))
+        specs.append(model.space.sample(rng, weights, layer_uniform=cfg.recipe.random_layer_uniform))
     return specs
 
 

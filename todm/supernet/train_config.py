@@ -82,6 +82,11 @@ class RecipeConfig:
     # to the narrowest width's inputs and only by draws to the wider widths'; this gives
     # each width's lower bound its share of them, at the same number of subnets per step.
     smallest_per_width: bool = False
+    # Each random subnet takes one feed-forward width and one number of heads for all its
+    # layers. Per-layer draws spread the random steps over 3^d x 2^d mixes per depth, so a
+    # layer-uniform subnet (the form the benchmark deploys) is almost never drawn whole;
+    # layer-uniform draws give each of them its share of the steps.
+    random_layer_uniform: bool = False
 
 
 @dataclass
