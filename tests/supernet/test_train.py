@@ -173,6 +173,38 @@ def test_random_per_width_draws_one_random_subnet_of_each_width(tiny_corpus: Pat
     assert any(w != widths for w in drawn)  # unstratified draws repeat or reorder widths
 
 
+def test_largest_loss_weight_scales_only_the_largests_share_of_the_sandwich(
+    tiny_corpus: Path, prepared: Path, tmp_path: Path,
+) -> None:  # fmt: skip
+    cfg = _config(tiny_corpus, prepared, tmp_path / "exp", steps=1)
+    cfg.recipe.num_random, cfg.recipe.kd_weight = 0, 0.0  # the largest and the smallest, no teacher term
+    cfg.recipe.dropout_min = cfg.recipe.dropout_max = 0.0
+    _, tok, stats = prepare_experiment(cfg)
+    torch.manual_seed(0)
+    model = Supernet(cfg.model).train()
+    model.set_feature_stats(torch.from_numpy(stats.mean), torch.from_numpy(stats.std))
+    _, batch = next(SpeechBatches(Path(cfg.data.train_manifest), tok, cfg.data.max_batch_seconds, cfg.seed).iterate(0))
+    rule, fill = DropoutRule(model, 0.0, 0.0), torch.from_numpy(stats.mean)
+
+    def grads(weight: float, step: int = 0) -> dict[str, torch.Tensor]:
+        cfg.recipe.largest_loss_weight = weight
+        model.zero_grad(set_to_none=True)
+        train_step(model, batch, cfg, step, rule, fill, amp=False)
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    full, half = grads(1.0), grads(0.5)
+    smallest_depth = model.space.smallest().depth
+    only_largest = [n for n in full if n.startswith(f"encoder.layers.{model.space.largest().depth - 1}.")]
+    shared = [n for n in full if n.startswith("encoder.layers.0.")]
+    assert only_largest and shared and smallest_depth < model.space.largest().depth
+    for n in only_largest:  # trained by the largest alone: its gradient halves
+        assert torch.allclose(half[n], 0.5 * full[n], rtol=1e-4, atol=1e-5), n
+    assert any(not torch.allclose(half[n], 0.5 * full[n], rtol=1e-2, atol=1e-3) for n in shared)
+    # the largest alone, before the sandwich starts, is not scaled
+    cfg.recipe.shrink_after_steps = 1
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(grads(1.0).values(), grads(0.5).values()))
+
+
 def test_random_layer_uniform_draws_one_ffn_width_and_head_count_per_subnet(
     tiny_corpus: Path, prepared: Path, tmp_path: Path,
 ) -> None:  # fmt: skip

@@ -2,7 +2,8 @@
 
 Each step follows the TODM recipe:
 
-1. the largest subnet learns from the transcripts (RNN-T + ctc_weight x CTC);
+1. the largest subnet learns from the transcripts (RNN-T + ctc_weight x CTC; in the
+   sandwich, times ``recipe.largest_loss_weight``);
 2. the smallest (``recipe.smallest_per_width``: each width's smallest in turn) and
    ``num_random`` random subnets (``recipe.random_layer_uniform``: each the same in every
    layer) learn from the transcripts and, by
@@ -204,6 +205,7 @@ def train_step(
         loss = loss_rnnt + recipe.ctc_weight * loss_ctc
         name = "largest" if k == 0 else ("smallest" if k == 1 else f"random{k - 1}")
         if len(specs) > 1 and k == 0:
+            loss = loss * recipe.largest_loss_weight
             teacher["rnnt"] = torch.log_softmax(logits.float(), -1).detach()
             teacher["ctc"] = ctc_lp.float().detach()
         elif k > 0 and recipe.kd_weight > 0:

@@ -87,6 +87,10 @@ class RecipeConfig:
     # layer-uniform subnet (the form the benchmark deploys) is almost never drawn whole;
     # layer-uniform draws give each of them its share of the steps.
     random_layer_uniform: bool = False
+    # The largest subnet's transcript loss is scaled by this in sandwich steps (not while it
+    # trains alone before the sandwich). Below 1 the shared weights lean towards the
+    # students, whose slices the largest otherwise pulls on as hard as all of them together.
+    largest_loss_weight: float = 1.0
 
 
 @dataclass
@@ -156,6 +160,8 @@ class TrainConfig:
         if r.sort_channels_at_shrink and r.shrink_after_steps == 0:
             errs.append("recipe.sort_channels_at_shrink: needs recipe.shrink_after_steps > 0 "
                         "(channels are sorted by what the largest subnet learned alone)")  # fmt: skip
+        if not r.largest_loss_weight > 0:
+            errs.append(f"recipe.largest_loss_weight: must be > 0, got {r.largest_loss_weight}")
         if r.random_per_width and r.random_width_weights is not None:
             errs.append("recipe.random_per_width: set it or recipe.random_width_weights, not both")
         if r.ctc_weight < 0:
