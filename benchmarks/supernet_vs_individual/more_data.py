@@ -8,7 +8,7 @@ the last five checkpoints up to step 3,000, decoded on ``corpora/open-2h-eval``)
 
 - ``reruns-scale0.1.json``: recipe 3 seed 2 and its seed-2 twins trained on ``corpora/open-2h``;
 - ``reruns-scale0.1-10h.json``: the same recipe, seed and twins trained on ``corpora/open-10h``
-  (``more_data_runs.sh``).
+  (``five_runs.sh 10h``).
 
 The judged figure (README.md, "Five times the data, one seed") is the geometric mean ratio
 over the five width-96 subnets below the largest (``JUDGED``) on ``test``, on 8.5 h over on
