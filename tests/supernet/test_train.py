@@ -331,3 +331,15 @@ def test_cli_train_runs(tiny_corpus: Path, prepared: Path, tmp_path: Path, capsy
     assert rc == 0
     assert read_checkpoint(exp / "checkpoints" / "last.pt")["position"]["step"] == 2
     assert str(exp) in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("config", sorted((Path(__file__).parents[2] / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads_and_builds_its_space(config: Path, tmp_path: Path) -> None:
+    manifest = tmp_path / "train.jsonl"
+    manifest.write_text("")
+    cfg = TrainConfig.from_yaml_file(config, [f"data.train_manifest={manifest}", "data.dev_manifest=null"])
+    cfg.validate()
+    with torch.device("meta"):  # the paper-sized ones too, without allocating their weights
+        model = Supernet(cfg.model)
+    space = model.space
+    assert space.num_params(space.smallest()) < space.num_params(space.largest())
