@@ -275,6 +275,7 @@ def test_config_errors_are_reported_together(tmp_path: Path) -> None:
     d["recipe"]["shrink_after_steps"] = -1
     d["recipe"]["random_width_weights"] = [1.0]  # the tiny space has three widths
     d["recipe"]["random_per_width"] = True  # and the weights are set too
+    d["recipe"]["largest_loss_weight"] = 0.0
     d["recipe"]["bogus_knob"] = 1
     with pytest.raises(ConfigError) as err:
         TrainConfig.from_dict(d).validate()
@@ -284,7 +285,7 @@ def test_config_errors_are_reported_together(tmp_path: Path) -> None:
         TrainConfig.from_dict(d).validate()
     msg = str(err.value)
     fields = ("data.train_manifest", "recipe.alpha_min", "optim.lr", "max_steps", "recipe.shrink_after_steps",
-              "recipe.random_width_weights", "recipe.random_per_width")  # fmt: skip
+              "recipe.random_width_weights", "recipe.random_per_width", "recipe.largest_loss_weight")  # fmt: skip
     for field in fields:
         assert field in msg, field
     d["recipe"].update(shrink_after_steps=0, sort_channels_at_shrink=True)

@@ -83,13 +83,14 @@ class RecipeConfig:
     # each width's lower bound its share of them, at the same number of subnets per step.
     smallest_per_width: bool = False
     # Each random subnet takes one feed-forward width and one number of heads for all its
-    # layers. Per-layer draws spread the random steps over 3^d x 2^d mixes per depth, so a
-    # layer-uniform subnet (the form the benchmark deploys) is almost never drawn whole;
-    # layer-uniform draws give each of them its share of the steps.
+    # layers. Per-layer draws spread the random steps over (ffn choices x head choices)^d
+    # mixes at depth d, so a layer-uniform subnet (the form most deployments pick) is
+    # almost never drawn whole; layer-uniform draws give each of them its share of the
+    # steps. (The CPU benchmark's recipe 9: no effect on its subnets' WER.)
     random_layer_uniform: bool = False
     # The largest subnet's transcript loss is scaled by this in sandwich steps (not while it
-    # trains alone before the sandwich). Below 1 the shared weights lean towards the
-    # students, whose slices the largest otherwise pulls on as hard as all of them together.
+    # trains alone before the sandwich): below 1 the weights it shares lean towards the
+    # students' losses. (The CPU benchmark's recipe 10, at 0.5: no effect on the students.)
     largest_loss_weight: float = 1.0
 
 
