@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from todm.supernet.elastic import depthwise_conv1d, layer_norm, linear, set_out
+from todm.supernet.elastic import PrivateLayerNorm, depthwise_conv1d, layer_norm, linear, set_out
 from todm.supernet.ssm import MultiHeadSSM
 
 _NEG = -1e9  # masked score; exp() underflows to exactly 0 and it survives fp16 casts
@@ -30,9 +30,9 @@ _NEG = -1e9  # masked score; exp() underflows to exactly 0 and it survives fp16 
 class FeedForward(nn.Module):
     """LN -> Linear(d, ffn) -> SiLU -> Linear(ffn, d). ``[B, T, d] -> [B, T, d]``."""
 
-    def __init__(self, d_model: int, ffn_dim: int, elastic: bool) -> None:
+    def __init__(self, d_model: int, ffn_dim: int, elastic: bool, norm_variants: int = 0) -> None:
         super().__init__()
-        self.norm = layer_norm(d_model, elastic)
+        self.norm = layer_norm(d_model, elastic, norm_variants)
         self.w1 = linear(d_model, ffn_dim, elastic)
         self.w2 = linear(ffn_dim, d_model, elastic)
 
@@ -51,14 +51,14 @@ class ConvModule(nn.Module):
     statistics and streaming matches training. ``[B, T, d] -> [B, T, d]``.
     """
 
-    def __init__(self, d_model: int, kernel: int, elastic: bool) -> None:
+    def __init__(self, d_model: int, kernel: int, elastic: bool, norm_variants: int = 0) -> None:
         super().__init__()
         self.kernel = kernel
-        self.norm = layer_norm(d_model, elastic)
+        self.norm = layer_norm(d_model, elastic, norm_variants)
         self.value = linear(d_model, d_model, elastic)
         self.gate = linear(d_model, d_model, elastic)
         self.depthwise = depthwise_conv1d(d_model, kernel, elastic)
-        self.norm2 = layer_norm(d_model, elastic)
+        self.norm2 = layer_norm(d_model, elastic, norm_variants)
         self.out = linear(d_model, d_model, elastic)
 
     def set_active(self, d_model: int) -> None:
@@ -178,24 +178,34 @@ class ChunkAttention(nn.Module):
 
 
 class ConformerLayer(nn.Module):
-    """One streaming layer. ``mixer`` is ``ChunkAttention`` or ``ssm.MultiHeadSSM``."""
+    """One streaming layer. ``mixer`` is ``ChunkAttention`` or ``ssm.MultiHeadSSM``.
+
+    ``norm_variants`` > 0 (``ModelConfig.private_norms``): its LayerNorms hold that many
+    (weight, bias) pairs, one per layer variant, and ``set_active(variant=)`` picks one.
+    """
 
     def __init__(
-        self, d_model: int, ffn_dim: int, mixer: nn.Module, kernel: int, elastic: bool
+        self, d_model: int, ffn_dim: int, mixer: nn.Module, kernel: int, elastic: bool,
+        norm_variants: int = 0,
     ) -> None:
         super().__init__()
-        self.ff1 = FeedForward(d_model, ffn_dim, elastic)
-        self.mixer_norm = layer_norm(d_model, elastic)
+        self.ff1 = FeedForward(d_model, ffn_dim, elastic, norm_variants)
+        self.mixer_norm = layer_norm(d_model, elastic, norm_variants)
         self.mixer = mixer
-        self.conv = ConvModule(d_model, kernel, elastic)
-        self.ff2 = FeedForward(d_model, ffn_dim, elastic)
-        self.norm_out = layer_norm(d_model, elastic)
+        self.conv = ConvModule(d_model, kernel, elastic, norm_variants)
+        self.ff2 = FeedForward(d_model, ffn_dim, elastic, norm_variants)
+        self.norm_out = layer_norm(d_model, elastic, norm_variants)
         self.dropout = 0.0
 
+    def private_norms(self) -> list[PrivateLayerNorm]:
+        return [m for m in self.modules() if isinstance(m, PrivateLayerNorm)]
+
     def set_active(
-        self, d_model: int, ffn_dim: int, heads: int, dropout: float, state: int | None = None
+        self, d_model: int, ffn_dim: int, heads: int, dropout: float, state: int | None = None,
+        variant: int | None = None,
     ) -> None:
-        """``state``: SSM state size (None: full); attention has none to set."""
+        """``state``: SSM state size (None: full); attention has none to set. ``variant``:
+        which of the private norms' pairs to use (None: leave them as they are)."""
         self.ff1.set_active(d_model, ffn_dim)
         self.ff2.set_active(d_model, ffn_dim)
         if isinstance(self.mixer, MultiHeadSSM):
@@ -208,6 +218,11 @@ class ConformerLayer(nn.Module):
             self.mixer.set_active(d_model, heads)
         self.conv.set_active(d_model)
         self.dropout = dropout
+        if variant is not None:
+            for norm in self.private_norms():
+                if not 0 <= variant < len(norm.weights):
+                    raise ValueError(f"norm variant {variant} outside 0..{len(norm.weights) - 1}")
+                norm.variant = variant
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return F.dropout(x, self.dropout, self.training) if self.dropout > 0 else x

@@ -37,6 +37,29 @@ class ElasticLayerNorm(nn.LayerNorm):
         return F.layer_norm(x, (d,), self.weight[:d], self.bias[:d], self.eps)
 
 
+class PrivateLayerNorm(nn.Module):
+    """Elastic LayerNorm with one (weight, bias) pair per layer variant.
+
+    ``weights[v]`` and ``biases[v]`` are separate tensors, one pair per variant (a layer's
+    shape within a subnet, ``Supernet.norm_variant``), and ``variant`` picks the pair used,
+    each as ``ElasticLayerNorm`` uses its own. Separate tensors, not one table: a variant
+    that did not run gets no gradient at all, so ScaledAdam neither moves it nor folds it
+    into another variant's size. A static twin's ``weight`` is ``weights[v]``'s leading slice.
+    """
+
+    def __init__(self, dim: int, variants: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weights = nn.ParameterList(nn.Parameter(torch.ones(dim)) for _ in range(variants))
+        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(dim)) for _ in range(variants))
+        self.variant = variants - 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        d = x.shape[-1]
+        w, b = self.weights[self.variant], self.biases[self.variant]
+        return F.layer_norm(x, (d,), w[:d], b[:d], self.eps)
+
+
 class ElasticDepthwiseConv1d(nn.Conv1d):
     """Depthwise Conv1d (no padding) over the input's own channel count.
 
@@ -58,8 +81,11 @@ def linear(in_features: int, out_features: int, elastic: bool, bias: bool = True
     return nn.Linear(in_features, out_features, bias=bias)
 
 
-def layer_norm(dim: int, elastic: bool) -> nn.LayerNorm:
-    return ElasticLayerNorm(dim) if elastic else nn.LayerNorm(dim)
+def layer_norm(dim: int, elastic: bool, variants: int = 0) -> nn.Module:
+    """A plain LayerNorm, an elastic one, or (``variants`` > 0) a ``PrivateLayerNorm``."""
+    if not elastic:
+        return nn.LayerNorm(dim)
+    return PrivateLayerNorm(dim, variants) if variants > 0 else ElasticLayerNorm(dim)
 
 
 def depthwise_conv1d(channels: int, kernel_size: int, elastic: bool) -> nn.Conv1d:

@@ -23,6 +23,7 @@ from torch import nn
 from todm.errors import DataError
 from todm.supernet.conformer import ChunkAttention, ConformerLayer
 from todm.supernet.model_config import ModelConfig
+from todm.supernet.space import SearchSpace
 from todm.supernet.subsampling import (
     FeatureNorm,
     Subsampling,
@@ -90,9 +91,13 @@ class Encoder(nn.Module):
         self.subsampling = Subsampling(
             cfg.num_mel_bins, cfg.subsampling, cfg.subsampling_channels, d_model, elastic
         )
+        norm_variants = 0
+        if elastic and cfg.private_norms:
+            norm_variants = SearchSpace.from_config(cfg).num_layer_variants
         self.layers = nn.ModuleList(
             ConformerLayer(
-                d_model, f, build_mixer(cfg, d_model, h, elastic, state), cfg.conv_kernel, elastic
+                d_model, f, build_mixer(cfg, d_model, h, elastic, state), cfg.conv_kernel, elastic,
+                norm_variants,
             )
             for f, h in zip(ffn_dims, heads)
         )

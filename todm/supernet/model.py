@@ -78,8 +78,10 @@ class Supernet(nn.Module):
         enc.layer_ids = active_layers(spec.depth, self.config.max_depth, self.config.elastic_depth)
         enc.d_model = spec.d_model
         set_out(enc.subsampling.out, spec.d_model)
-        for layer, f, h in zip(enc.active_layers(), spec.ffn_dims, spec.heads):
-            layer.set_active(spec.d_model, f, h, p, spec.state)
+        private = self.config.private_norms
+        for i, (layer, f, h) in enumerate(zip(enc.active_layers(), spec.ffn_dims, spec.heads)):
+            variant = self.space.layer_variant(spec, i) if private else None
+            layer.set_active(spec.d_model, f, h, p, spec.state, variant)
         self.active_subnet = spec
         return spec
 

@@ -55,6 +55,13 @@ class ModelConfig:
             means, so a run may resume with it changed (said aloud, as any recipe change).
         ssm_state_choices: SSM state sizes the search space may use (ssm encoder only;
             one size for all layers of a subnet); None means only ``ssm_state_dim``.
+        private_norms: each encoder layer's LayerNorms keep one (weight, bias) pair per
+            shape the layer takes in a subnet (``SearchSpace.layer_variant``: its depth,
+            width, FFN width, heads, state) instead of one shared pair, so a subnet's
+            normalization is its own while every other weight stays shared. A sliced subnet
+            gets its own pair (plain LayerNorms: the export is unchanged). With
+            ``recipe.shrink_after_steps`` every pair starts as the largest's when the
+            sandwich starts. It changes the checkpoint's tensors: no resume across it.
     """
 
     encoder: str = "conformer"
@@ -87,6 +94,7 @@ class ModelConfig:
     head_choices: list[int] = field(default_factory=lambda: [2, 4])
     elastic_depth: str = "first"
     ssm_state_choices: list[int] | None = None
+    private_norms: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -143,6 +151,8 @@ class ModelConfig:
                 elif max(vals) != limit:
                     errs.append(f"{name} must include {lname}={limit} (the supernet's own size)")
             errs += self._state_choice_errors()
+        if not isinstance(self.private_norms, bool):
+            errs.append(f"private_norms must be true or false, got {self.private_norms!r}")
         if isinstance(self.input_scale, bool) or not isinstance(self.input_scale, (int, float)) \
                 or not self.input_scale > 0:  # fmt: skip
             errs.append(f"input_scale must be a positive number, got {self.input_scale!r}")

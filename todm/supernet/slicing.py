@@ -3,7 +3,8 @@
 Every elastic weight's active part is its leading slice in every dimension (see
 ``elastic.py``), and the static model mirrors the supernet's module names, so slicing is:
 for each static tensor, take the same-named supernet tensor's leading block, the static
-model's encoder layer ``j`` coming from the subnet's ``j``-th active layer.
+model's encoder layer ``j`` coming from the subnet's ``j``-th active layer. With
+``private_norms`` a norm's source is the pair of that layer's variant in the subnet.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import torch
 
 from todm.errors import ConfigError
+from todm.supernet.elastic import PrivateLayerNorm
 from todm.supernet.model import Supernet
 from todm.supernet.space import SubnetSpec, active_layers
 from todm.supernet.static import StaticModel
@@ -46,6 +48,20 @@ def _source_name(static_name: str, layer_ids: tuple[int, ...]) -> str:
     return f"{m.group(1)}{layer_ids[int(m.group(2))]}{m.group(3)}"
 
 
+def _private_norm_tensors(supernet: Supernet, spec: SubnetSpec, ids: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """``private_norms``: each norm of a layer the subnet runs, under the plain name
+    (``...norm.weight``), as the pair of that layer's variant in ``spec``."""
+    out: dict[str, torch.Tensor] = {}
+    for j, i in enumerate(ids):
+        variant = supernet.space.layer_variant(spec, j)
+        for name, module in supernet.encoder.layers[i].named_modules():
+            if isinstance(module, PrivateLayerNorm):
+                prefix = f"encoder.layers.{i}.{name}"
+                out[f"{prefix}.weight"] = module.weights[variant]
+                out[f"{prefix}.bias"] = module.biases[variant]
+    return out
+
+
 def slice_subnet(
     model_or_checkpoint: Supernet | str | os.PathLike[str],
     spec: SubnetSpec | str | dict[str, Any],
@@ -68,6 +84,7 @@ def slice_subnet(
     static = StaticModel(supernet.config, spec)
     source = supernet.state_dict()
     ids = active_layers(spec.depth, supernet.config.max_depth, supernet.config.elastic_depth)
+    source.update(_private_norm_tensors(supernet, spec, ids))
     sliced = {}
     for name, target in static.state_dict().items():
         name_in_source = _source_name(name, ids)

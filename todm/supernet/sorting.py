@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from todm.supernet.conformer import ChunkAttention
+from todm.supernet.elastic import PrivateLayerNorm
 from todm.supernet.model import Supernet
 from todm.supernet.ssm import MultiHeadSSM
 
@@ -36,6 +37,8 @@ def _lin_out(m: nn.Linear) -> Group:
 
 
 def _norm(m: nn.Module) -> Group:
+    if isinstance(m, PrivateLayerNorm):  # every variant's pair holds the same channels
+        return [(p, 0) for pair in zip(m.weights, m.biases) for p in pair]
     return [(m.weight, 0), (m.bias, 0)]
 
 

@@ -220,6 +220,30 @@ class SearchSpace:
         """The spec form of a state size: None for the full state, so ids stay unique."""
         return None if state == self.full_state else state
 
+    @property
+    def num_layer_variants(self) -> int:
+        """How many shapes one encoder layer can take within a subnet: (depth, d_model,
+        FFN width, heads, SSM state), every combination of the choices."""
+        states = len(self.state_choices) if self.state_choices is not None else 1
+        return (len(self.depth_choices) * len(self.d_model_choices) * len(self.ffn_choices)
+                * len(self.head_choices) * states)
+
+    def layer_variant(self, spec: SubnetSpec, i: int) -> int:
+        """The index of the ``i``-th active layer's shape in ``spec``, in
+        ``0 .. num_layer_variants - 1``; the largest subnet's layers take the last."""
+        index = 0
+        for choices, value in (
+            (self.depth_choices, spec.depth),
+            (self.d_model_choices, spec.d_model),
+            (self.ffn_choices, spec.ffn_dims[i]),
+            (self.head_choices, spec.heads[i]),
+            (self.state_choices or (None,), spec.state if spec.state is not None else self.full_state),
+        ):
+            if value not in choices:
+                raise ConfigError(f"subnet {spec.id}: {value} is not among the choices {list(choices)}")
+            index = index * len(choices) + choices.index(value)
+        return index
+
     def largest(self) -> SubnetSpec:
         return SubnetSpec.uniform(
             self.depth_choices[-1], self.d_model_choices[-1], self.ffn_choices[-1],

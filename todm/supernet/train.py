@@ -176,6 +176,36 @@ def sort_before_sandwich(
     return {name: perm.tolist() for name, perm in sort_channels(model, opt).items()}
 
 
+def private_norms_from_largest(
+    model: Supernet, opt: torch.optim.Optimizer, cfg: TrainConfig, step: int,
+) -> bool:  # fmt: skip
+    """``model.private_norms`` with a delayed start: just before the first sandwich step,
+    every variant's norm pair (and its optimizer state) becomes a copy of the largest's,
+    the only pair trained so far. The smaller subnets then start from the norms the
+    shared weights were trained with, not from the initial ones. True if it copied."""
+    r = cfg.recipe
+    if not model.config.private_norms or r.baseline_subnet or r.shrink_after_steps == 0 \
+            or step != r.shrink_after_steps:  # fmt: skip
+        return False
+    largest = model.space.num_layer_variants - 1
+    with torch.no_grad():
+        for layer in model.encoder.layers:
+            for norm in layer.private_norms():
+                for params in (norm.weights, norm.biases):
+                    src = params[largest]
+                    for v, dst in enumerate(params):
+                        if v == largest:
+                            continue
+                        dst.copy_(src)
+                        opt.state.pop(dst, None)
+                        if src in opt.state:
+                            opt.state[dst] = {
+                                k: x.clone() if isinstance(x, torch.Tensor) else x
+                                for k, x in opt.state[src].items()
+                            }
+    return True
+
+
 def train_step(
     model: Supernet, batch: Batch, cfg: TrainConfig, step: int, dropout: DropoutRule,
     fill: torch.Tensor, amp: bool,
@@ -316,15 +346,20 @@ def _check_resumable(last: Path, rec: dict, cfg: TrainConfig, announce: bool) ->
 
 def _average_gradients(model: torch.nn.Module, world: int) -> None:
     # Subnets change every step, so DDP's bucket bookkeeping does not fit; a flat
-    # all-reduce of every gradient (zeros where unused) is simple and exact.
-    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in model.parameters()]
-    flat = torch.cat([g.reshape(-1) for g in grads])
+    # all-reduce of every gradient (zeros where unused) is simple and exact. A parameter
+    # no process used keeps no gradient, as in one process: ScaledAdam then leaves it
+    # alone instead of moving it by its momentum (unused private norms, for one).
+    params = list(model.parameters())
+    used = torch.tensor([float(p.grad is not None) for p in params], device=params[0].device)
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    flat = torch.cat([g.reshape(-1) for g in grads] + [used])
     dist.all_reduce(flat)
     flat /= world
+    used_anywhere = (flat[-len(params) :] > 0).tolist()
     offset = 0
-    for p, g in zip(model.parameters(), grads):
+    for p, g, keep in zip(params, grads, used_anywhere):
         n = g.numel()
-        p.grad = flat[offset : offset + n].view_as(p).clone()
+        p.grad = flat[offset : offset + n].view_as(p).clone() if keep else None
         offset += n
 
 
@@ -416,6 +451,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
             if perms is not None and rank == 0:
                 # a record of what moved where, for whoever compares runs or slices by hand
                 atomic_write_text(exp / "channel-sort.json", json.dumps({"step": step, "permutations": perms}))
+            private_norms_from_largest(model, opt, cfg, step)
             opt.zero_grad(set_to_none=True)
             stats_ = train_step(model, batch, cfg, step, dropout, fill, amp)
             if world > 1:

@@ -1,0 +1,49 @@
+"""Did a run with private norms retrace recipe 3 up to the sandwich? (README.md, "Recipe 11")
+
+    .venv/bin/python benchmarks/supernet_vs_individual/same_start.py SHARED.pt PRIVATE.pt
+
+Compares two checkpoints of the same step, one of a supernet with shared norms and one with
+``model.private_norms``: every tensor of the first must equal, bit for bit, the second's of
+the same name, a norm's being the largest's pair (the only one trained before the sandwich).
+Prints how many tensors were compared and how many differ, and exits 1 if any does.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+from todm.supernet.checkpoint import read_checkpoint
+from todm.supernet.model_config import ModelConfig
+from todm.supernet.space import SearchSpace
+
+PLURAL = {"weight": "weights", "bias": "biases"}
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    shared_path, private_path = map(Path, sys.argv[1:])
+    shared, private = read_checkpoint(shared_path), read_checkpoint(private_path)
+    config = ModelConfig.from_dict(private["model_config"], str(private_path))
+    if not config.private_norms:
+        raise SystemExit(f"{private_path}: its model has no private norms")
+    largest = SearchSpace.from_config(config).num_layer_variants - 1
+    differ = []
+    for name, value in shared["model"].items():
+        head, last = name.rsplit(".", 1)
+        if f"{head}.weights.0" in private["model"]:
+            name = f"{head}.{PLURAL[last]}.{largest}"
+        if name not in private["model"] or not torch.equal(private["model"][name], value):
+            differ.append(name)
+    steps = [r["position"]["step"] for r in (shared, private)]
+    print(f"step {steps[0]} against {steps[1]}: {len(shared['model'])} tensors compared, "
+          f"{len(differ)} differ{': ' + ', '.join(differ[:5]) if differ else ''}")
+    return 1 if differ or steps[0] != steps[1] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
