@@ -41,7 +41,7 @@ class PrivateLayerNorm(nn.Module):
     """Elastic LayerNorm with one (weight, bias) pair per layer variant.
 
     ``weights[v]`` and ``biases[v]`` are separate tensors, one pair per variant (a layer's
-    shape within a subnet, ``Supernet.norm_variant``), and ``variant`` picks the pair used,
+    shape within a subnet, ``SearchSpace.layer_variant``), and ``variant`` picks the pair used,
     each as ``ElasticLayerNorm`` uses its own. Separate tensors, not one table: a variant
     that did not run gets no gradient at all, so ScaledAdam neither moves it nor folds it
     into another variant's size. A static twin's ``weight`` is ``weights[v]``'s leading slice.
