@@ -49,13 +49,13 @@ READING = "averaged"
 JUDGED = ("L2-D96-F384x2-H4x2", "L4-D96-F192x4-H2x4", "L4-D96-F288x4-H2x4", "L4-D64-F192x4-H2x4")
 
 
-def supernet_wers(path: str, data: dict[str, Any]) -> dict[str, dict[str, float]]:
-    return readings.supernet_wers(path, data, LABEL, SEED, READING)
+def supernet_wers(path: str, data: dict[str, Any], seed: str = SEED) -> dict[str, dict[str, float]]:
+    return readings.supernet_wers(path, data, LABEL, seed, READING)
 
 
-def twin_wers(data: dict[str, Any]) -> dict[str, dict[str, float]]:
-    return {s: {split: seeds[SEED][split][READING] for split in SPLITS}
-            for s, seeds in data["twins"].items() if SEED in seeds}  # fmt: skip
+def twin_wers(data: dict[str, Any], seed: str = SEED) -> dict[str, dict[str, float]]:
+    return {s: {split: seeds[seed][split][READING] for split in SPLITS}
+            for s, seeds in data["twins"].items() if seed in seeds}  # fmt: skip
 
 
 def noise_sd(subnets: int) -> float:
@@ -70,11 +70,11 @@ def change_of(subnets: list[str], r3: dict[str, float], r6: dict[str, float]) ->
     return {"geo_mean_ratio_3000": g3, "geo_mean_ratio_6000": g6, "change": g6 / g3}
 
 
-def judge(change: float, subnets: int, what: str) -> tuple[str, dict[str, Any]]:
+def judge(change: float, subnets: int, what: str, seeds: int = 1) -> tuple[str, dict[str, Any]]:
     """The verdict on a change of the geometric mean ratio over ``subnets`` subnets (``what``
-    names them) between two independent readings: its sentence, and its thresholds, log sd and
-    verdict for the record."""
-    sd = noise_sd(subnets) * math.sqrt(2)
+    names them) between two independent readings, averaged in log over ``seeds`` seeds whose
+    changes are independent: its sentence, and its thresholds, log sd and verdict for the record."""
+    sd = noise_sd(subnets) * math.sqrt(2 / seeds)
     low, high = math.exp(-SHIFT_SDS * sd), math.exp(SHIFT_SDS * sd)
     verdict = "shrinks" if change < low else "widens" if change > high else "no effect shown"
     line = (f"Judged (on `test`, {what}): the change {change:.3f} against the thresholds {low:.3f} and "

@@ -62,63 +62,100 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("variant", nargs="?", default="10h", choices=sorted(VARIANTS))
     ap.add_argument("--large", help="the variant's record (default: its own)")
+    ap.add_argument("--seeds", nargs="+", default=[SEED], metavar="SEED",
+                    help="the seeds read, each supernet against its twins of the same seed (default: 2)")
     ap.add_argument("--record", nargs="?", const="", default=None, metavar="STEM",
-                    help="write STEM.md and .json here (default stem: the variant's)")
+                    help="write STEM.md and .json here (default stem: the variant's, by its seeds)")
     args = ap.parse_args()
     v = VARIANTS[args.variant]
+    seeds = sorted(set(args.seeds), key=int)
     record = args.large or v.record
     name = {s: doubled(s) if v.doubled else s for s in JUDGED}
     small, large = read_reruns(SMALL, 3000), read_reruns(record, 3000)
-    s2, s10 = supernet_wers(SMALL, small), supernet_wers(record, large)
-    t2, t10 = twin_wers(small), twin_wers(large)
-    missing = [name[s] for s in JUDGED if not (name[s] in s10 and name[s] in t10 and s in s2 and s in t2)]
-    if missing:
-        raise SystemExit(f"{record}: no reading yet of {', '.join(missing)} on both sides")
+    # (seed, narrow subnet) -> split -> WER, each side
+    s2: dict[tuple[str, str], dict[str, float]] = {}
+    s10, t2, t10 = dict(s2), dict(s2), dict(s2)
+    for seed in seeds:
+        ss, sl = supernet_wers(SMALL, small, seed), supernet_wers(record, large, seed)
+        ts, tl = twin_wers(small, seed), twin_wers(large, seed)
+        missing = [name[s] for s in JUDGED if not (name[s] in sl and name[s] in tl and s in ss and s in ts)]
+        if missing:
+            raise SystemExit(f"{record}: no reading yet of {', '.join(missing)} on both sides, seed {seed}")
+        for s in JUDGED:
+            s2[seed, s], s10[seed, s], t2[seed, s], t10[seed, s] = ss[s], sl[name[s]], ts[s], tl[name[s]]
+    keys = [(seed, s) for seed in seeds for s in JUDGED]
+    many = len(seeds) > 1
     on_before, on_after = (f"on {v.before}", f"on {v.after}") if not v.doubled else (v.before, v.after)
     span = f"trained on {v.before} -> {v.after}" if not v.doubled else "narrow -> wide (every width doubled)"
-    lines = [f"# {v.title}, one seed: recipe 3 seed 2 against its seed-2 twins, {READING} reading", "",
+    who = (f"recipe 3 seed {seeds[0]} against its seed-{seeds[0]} twins" if not many else
+           f"recipe 3 seeds {', '.join(seeds)}, each against its twins of the same seed")
+    lines = [f"# {v.title}, {'one seed' if not many else f'{len(seeds)} seeds'}: {who}, {READING} reading", "",
              f"WER % at 3,000 steps, {span}; ratio = supernet / twin.", "",
-             f"| subnet | split | supernet | twin | ratio, {v.before} | ratio, {v.after} |", "|---|---|---|---|---|---|"]  # fmt: skip
-    summary: dict[str, Any] = {"judged": [name[s] for s in JUDGED], "seed": int(SEED), "step": 3000,
-                               "reading": READING, "records": [SMALL, record], "splits": {}}  # fmt: skip
+             f"| subnet |{' seed |' if many else ''} split | supernet | twin | ratio, {v.before} | ratio, {v.after} |",
+             f"|---|{'---|' if many else ''}---|---|---|---|---|"]  # fmt: skip
+    which = {"seeds": [int(x) for x in seeds]} if many else {"seed": int(seeds[0])}
+    summary: dict[str, Any] = {"judged": [name[s] for s in JUDGED], **which, "step": 3000, "reading": READING,
+                               "records": [SMALL, record], "splits": {}}  # fmt: skip
     if v.doubled:
         summary["narrow_namesakes"] = list(JUDGED)
+
+    def by_name(values: dict[tuple[str, str], float]) -> dict[str, Any]:
+        if not many:
+            return {name[s]: values[seed, s] for seed, s in values}
+        return {seed: {name[s]: values[seed, s] for sd, s in values if sd == seed} for seed in seeds}
+
     for split in SPLITS:
-        r2 = {s: s2[s][split] / t2[s][split] for s in JUDGED}
-        r10 = {s: s10[name[s]][split] / t10[name[s]][split] for s in JUDGED}
-        for s in JUDGED:
+        r2 = {k: s2[k][split] / t2[k][split] for k in keys}
+        r10 = {k: s10[k][split] / t10[k][split] for k in keys}
+        for seed, s in keys:
+            k = (seed, s)
             label = s if not v.doubled else f"{s} -> {name[s]}"
-            lines.append(f"| {label} | {split} | {s2[s][split]:.2f} -> {s10[name[s]][split]:.2f} | "
-                         f"{t2[s][split]:.2f} -> {t10[name[s]][split]:.2f} | {r2[s]:.3f} | {r10[s]:.3f} |")  # fmt: skip
-        g = change_of(list(JUDGED), r2, r10)
+            lines.append(f"| {label} |{f' {seed} |' if many else ''} {split} | {s2[k][split]:.2f} -> "
+                         f"{s10[k][split]:.2f} | {t2[k][split]:.2f} -> {t10[k][split]:.2f} | {r2[k]:.3f} | {r10[k]:.3f} |")  # fmt: skip
+        g = change_of(keys, r2, r10)
         summary["splits"][split] = {
-            "ratio_small": {name[s]: r for s, r in r2.items()} if v.doubled else r2,
-            "ratio_large": {name[s]: r for s, r in r10.items()}, "geo_mean_ratio_small": g["geo_mean_ratio_3000"],
+            "ratio_small": by_name(r2) if v.doubled else {k[1]: r for k, r in r2.items()} if not many else
+            {seed: {s: r2[seed, s] for s in JUDGED} for seed in seeds},
+            "ratio_large": by_name(r10), "geo_mean_ratio_small": g["geo_mean_ratio_3000"],
             "geo_mean_ratio_large": g["geo_mean_ratio_6000"], "change": g["change"],
-            "within_1.03_large": sorted(name[s] for s in JUDGED if r10[s] <= 1.03),
-            "supernet_wer_change": geo_mean([s10[name[s]][split] / s2[s][split] for s in JUDGED]),
-            "twin_wer_change": geo_mean([t10[name[s]][split] / t2[s][split] for s in JUDGED])}  # fmt: skip
+            "within_1.03_large": sorted((f"{name[s]} seed {seed}" if many else name[s]) for seed, s in keys
+                                        if r10[seed, s] <= 1.03),
+            "supernet_wer_change": geo_mean([s10[k][split] / s2[k][split] for k in keys]),
+            "twin_wer_change": geo_mean([t10[k][split] / t2[k][split] for k in keys])}  # fmt: skip
+        if many:
+            summary["splits"][split]["change_by_seed"] = {
+                seed: change_of([k for k in keys if k[0] == seed], r2, r10)["change"] for seed in seeds}
     lines.append("")
     for split in SPLITS:
         r = summary["splits"][split]
+        by_seed = "" if not many else " (by seed: " + ", ".join(
+            f"{seed} {c:.3f}" for seed, c in r["change_by_seed"].items()) + ")"
         lines.append(f"- {split}: geometric mean ratio {r['geo_mean_ratio_small']:.3f} {on_before}, "
-                     f"{r['geo_mean_ratio_large']:.3f} {on_after} (change {r['change']:.3f}); within 1.03 "
-                     f"{on_after}: {len(r['within_1.03_large'])} of {len(JUDGED)}; WER {on_after} over {on_before}: "
+                     f"{r['geo_mean_ratio_large']:.3f} {on_after} (change {r['change']:.3f}{by_seed}); within 1.03 "
+                     f"{on_after}: {len(r['within_1.03_large'])} of {len(keys)}; WER {on_after} over {on_before}: "
                      f"supernet {r['supernet_wer_change']:.3f}, twins {r['twin_wer_change']:.3f}.")  # fmt: skip
     if v.doubled:  # the largest has no twin here: its WER, for the record
-        big = max(s2, key=lambda s: [int(x) for x in re.findall(r"\d+", s)])
-        if doubled(big) in s10:
-            summary["largest"] = {"narrow": s2[big], "wide": s10[doubled(big)]}
-            lines.append(f"- the supernet's largest, {big} -> {doubled(big)}: WER " + ", ".join(
-                f"{split} {s2[big][split]:.2f} -> {s10[doubled(big)][split]:.2f}" for split in SPLITS) + ".")
+        for seed in seeds:
+            narrow, wide = supernet_wers(SMALL, small, seed), supernet_wers(record, large, seed)
+            big = max(narrow, key=lambda s: [int(x) for x in re.findall(r"\d+", s)])
+            if doubled(big) in wide:
+                entry = {"narrow": narrow[big], "wide": wide[doubled(big)]}
+                summary.setdefault("largest", {} if many else entry)
+                if many:
+                    summary["largest"][seed] = entry
+                lines.append(f"- the supernet's largest{f', seed {seed}' if many else ''}, {big} -> {doubled(big)}: "
+                             "WER " + ", ".join(f"{split} {narrow[big][split]:.2f} -> {wide[doubled(big)][split]:.2f}"
+                                                for split in SPLITS) + ".")  # fmt: skip
     change = summary["splits"]["test"]["change"]
-    line, verdict = judge(change, len(JUDGED), f"the {len(JUDGED)} subnets")
+    what = f"the {len(JUDGED)} subnets" + (f" x {len(seeds)} seeds" if many else "")
+    line, verdict = judge(change, len(JUDGED), what, seeds=len(seeds))
     lines += ["", line]
     summary.update(verdict)
     text = "\n".join(lines)
     print(text)
     if args.record is not None:
-        write_reading(args.record or v.stem, text, summary)
+        stem = args.record or (v.stem if seeds == [SEED] else v.stem.replace(f"seed{SEED}", "seeds" + "".join(seeds)))
+        write_reading(stem, text, summary)
 
 
 if __name__ == "__main__":
