@@ -5,12 +5,16 @@
 # last five) and records it in reruns.json beside this script at once, so that a machine
 # lost with exp/ on it loses only the runs not yet recorded.
 #
-#   bash benchmarks/supernet_vs_individual/kept_runs.sh QUEUE_FILE [SCALE_LR_SCALE]   # one per core, same file
+#   bash benchmarks/supernet_vs_individual/kept_runs.sh QUEUE_FILE [SCALE_LR_SCALE [wide]]   # one per core, same file
 #
 # With SCALE_LR_SCALE (the comparison at another ScaledAdam rate for tensor sizes; the config
 # pins 1.0), every run trains with --set optim.scale_lr_scale=SCALE_LR_SCALE, in its own
 # directories (exp/svi-cpu-scaleX-twin-seedN, exp/svi-cpu-scaleX-strat-seedN), and is
-# recorded in reruns-scaleX.json instead of reruns.json.
+# recorded in reruns-scaleX.json instead of reruns.json. With wide as well ("Twice the width"),
+# the same on configs/svi-cpu-wide.yaml, every subnet's widths doubled, in the directories of
+# five_runs.sh wide (exp/svi-cpu-wide-scaleX-twin-seedN, exp/svi-cpu-wide-scaleX-strat-seedN),
+# recorded in reruns-scaleX-wide.json; a supernet that five_runs.sh trained and read for six
+# subnets is trained no further and read again for all ten.
 #
 # A queue line is "twin SEED SUBNET" or "recipe3 SEED". Lanes share the file under flock.
 # A lane notes the job it took in QUEUE_FILE.taken; a lane that takes a job first puts back,
@@ -22,6 +26,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 queue=$(realpath "$1")
 scale=${2:-}
+variant=${3:-}
 mkdir -p exp
 D=benchmarks/supernet_vs_individual
 PY=.venv/bin/python
@@ -32,7 +37,17 @@ R3="--set recipe.shrink_after_steps=1200 --set recipe.num_random=2 --set recipe.
 RERUNS="--eval-corpus corpora/open-2h-eval --step 3000 --last 5"
 
 RECORD=reruns.json
-if [ -n "$scale" ]; then
+if [ -n "$variant" ]; then
+  [ "$variant" = wide ] && [ -n "$scale" ] || { echo "usage: kept_runs.sh QUEUE_FILE [SCALE_LR_SCALE [wide]]" >&2; exit 2; }
+  FOUR="L2-D128-F384x2-H2x2 L3-D128-F576x3-H2x3 L3-D192-F576x3-H4x3 L4-D192-F768x4-H4x4"
+  SIX="L4-D128-F768x4-H4x4 L3-D192-F768x3-H2x3 L4-D192-F384x4-H2x4 L4-D192-F576x4-H2x4 L2-D192-F768x2-H4x2 L4-D128-F384x4-H2x4"
+  COMMON="--corpus corpora/open-2h --config configs/svi-cpu-wide.yaml --set max_steps=3000 --set num_threads=1 --quiet"
+  COMMON="$COMMON --set optim.scale_lr_scale=$scale"
+  RECORD=reruns-scale$scale-wide.json
+  RERUNS="$RERUNS --record-file $RECORD"
+  twin_dir() { echo "exp/svi-cpu-wide-scale$scale-twin-seed$1"; }
+  strat_dir() { echo "exp/svi-cpu-wide-scale$scale-strat-seed$1"; }
+elif [ -n "$scale" ]; then
   COMMON="$COMMON --set optim.scale_lr_scale=$scale"
   RECORD=reruns-scale$scale.json
   RERUNS="$RERUNS --record-file $RECORD"
@@ -69,20 +84,21 @@ claim() {
   exec {lk}>&-
 }
 
-# is the run of "twin SEED SUBNET" or "recipe3 SEED" in the record already?
+# is the run of "twin SEED SUBNET" or "recipe3 SEED" (read for all ten subnets) in the record already?
 recorded() {
   $PY -c '
 import json, sys
 from pathlib import Path
-path, job = Path(sys.argv[1]), sys.argv[2:]
+path, ten, job = Path(sys.argv[1]), set(sys.argv[2].split()), sys.argv[3:]
 data = json.loads(path.read_text()) if path.exists() else {}
 if len(job) == 3 and job[0] == "twin":
     runs = data.get("twins", {}).get(job[2], {})
 elif len(job) == 2 and job[0] == "recipe3":
     runs = data.get("supernets", {}).get("recipe 3 (one random subnet per width)", {})
+    runs = {seed: run for seed, run in runs.items() if ten <= set(run["subnets"])}
 else:
     runs = {}
-sys.exit(0 if len(job) > 1 and job[1] in runs else 1)' "$D/$RECORD" "$@"
+sys.exit(0 if len(job) > 1 and job[1] in runs else 1)' "$D/$RECORD" "$FOUR $SIX" "$@"
 }
 
 finished() { flock "$queue.lock" sed -i "/^$$\t/d" "$taken"; }
