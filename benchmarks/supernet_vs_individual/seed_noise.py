@@ -54,6 +54,7 @@ from seeds import SPLITS, load
 HERE = Path(__file__).resolve().parent
 TARGET = 1.03
 RULE_SEEDS = 3  # seeds a side that README.md's rule judges by
+VOCAB = 30  # characters in corpora/open-2h's tokenizer: the vocabulary every recorded run had
 # each recipe's supernet runs, one run.py record per seed (reported against the twins' seed 0 runs
 # in exp/svi-cpu-3000, or against the seed run.py --twins-from names)
 RECORDS = {
@@ -284,14 +285,32 @@ def within_run(cs: list[Comparison], largest: str) -> dict[str, list[dict[str, A
     return out
 
 
-def rerun_inputs(reading: str, name: str = "reruns.json") -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+def config_params(config: Path, subnets: set[str]) -> dict[str, int]:
+    """Each subnet's parameter count in the search space of ``config`` (a todm config), with
+    the corpus's character vocabulary, as the recorded runs had."""
+    import yaml
+
+    from todm.supernet.model_config import ModelConfig
+    from todm.supernet.space import SearchSpace
+
+    model = yaml.safe_load(config.read_text())["model"] | {"vocab_size": VOCAB}
+    space = SearchSpace.from_config(ModelConfig(**model))
+    return {s: space.num_params(space.resolve(s)) for s in subnets}
+
+
+def rerun_inputs(reading: str, name: str = "reruns.json",
+                 config: Path | None = None) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:  # fmt: skip
     """The twins and supernet records of ``name`` (``reruns.json`` or another comparison's record:
     the runs that kept their checkpoints), each run read as ``reading`` ("final": its last step's
     checkpoint; "averaged": the mean of its last checkpoints), in the shapes of ``twin-seeds.json``
     and of run.py records. Each record is reported against the twins' first seed there;
-    parameter counts come from recipe 3's record."""
+    parameter counts come from recipe 3's record, or from ``config``'s search space."""
     data = load([HERE / name])[0]
-    params = {r["subnet"]: r["params"] for r in load([HERE / "result-per-width.json"])[0]["rows"]}
+    if config is None:
+        params = {r["subnet"]: r["params"] for r in load([HERE / "result-per-width.json"])[0]["rows"]}
+    else:
+        params = config_params(config, {s for seeds in data["supernets"].values() for run in seeds.values()
+                                        for s in run["subnets"]})  # fmt: skip
     twins = {s: {seed: {sp: {"wer": run[sp][reading]} for sp in SPLITS} for seed, run in seeds.items()}
              for s, seeds in data["twins"].items()}  # fmt: skip
     wanted = {s for seeds in data["supernets"].values() for run in seeds.values() for s in run["subnets"]}
@@ -334,10 +353,13 @@ def main() -> None:
     ap.add_argument("--reruns-file", default="reruns.json",
                     help="with --reruns: the record to judge, beside this script; a file other than reruns.json "
                          "records seed-noise-<its name>-READING.md, .json")  # fmt: skip
+    ap.add_argument("--config", type=Path,
+                    help="with --reruns: the runs' config, for the subnets' parameter counts (default: those "
+                         "of recipe 3's record, result-per-width.json; configs/svi-cpu-wide.yaml for the wide runs)")  # fmt: skip
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     if args.reruns:
-        twins, records = rerun_inputs(args.reruns, args.reruns_file)
+        twins, records = rerun_inputs(args.reruns, args.reruns_file, args.config)
         out_name = f"seed-noise-{Path(args.reruns_file).stem}-{args.reruns}"
     else:
         twins = load([HERE / "twin-seeds.json"])[0]["twins"]
