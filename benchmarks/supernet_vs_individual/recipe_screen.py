@@ -4,13 +4,16 @@
     .venv/bin/python benchmarks/supernet_vs_individual/recipe_screen.py uniform [--record]   # recipe 9
     .venv/bin/python benchmarks/supernet_vs_individual/recipe_screen.py largest-half [--record]   # recipe 10
     .venv/bin/python benchmarks/supernet_vs_individual/recipe_screen.py private-norms [--record]  # recipe 11
+    .venv/bin/python benchmarks/supernet_vs_individual/recipe_screen.py width96 [--record]  # recipe 12
 
 Reads, beside this script (made by ``reruns.py --record``, step 3,000, the last five
 checkpoints): ``reruns-scale0.1.json`` (the twins' three seeds and recipe 3's seeds) and the
 screened recipe's record, made by ``recipe_screen_run.sh SCREEN SEED`` (``spread``: recipe 8,
 spread depth, seed 2; ``uniform``: recipe 9, layer-uniform draws, seeds 1 and 2;
 ``largest-half``: recipe 10, the largest's loss at half weight, seeds 1 and 2;
-``private-norms``: recipe 11, a LayerNorm pair per layer shape, seeds 1 and 2).
+``private-norms``: recipe 11, a LayerNorm pair per layer shape, seeds 1 and 2; ``width96``:
+recipe 12, a diagnostic, no width-64 subnet in the space, seeds 1 and 2, its six width-96
+subnets only).
 
 The judged figure (README.md, each recipe's section, written before its result) is the
 geometric mean, over the screen's judged subnets and seeds, of the screened recipe's WER over
@@ -87,6 +90,10 @@ SCREENS = {
                             {"judged: width 96, below the largest": (*SHALLOW_96, *DEEP_96),
                              "width 64": WIDTH_64, "the largest": LARGEST}, "private-norms-seeds12",
                             "width-96 subnets below the largest"),
+    "width96": Screen("recipe 12", "width 96 alone", "reruns-scale0.1-width96.json",
+                      "recipe 12 (recipe 3, width 96 alone)", ("1", "2"),
+                      {"judged: width 96, below the largest": (*SHALLOW_96, *DEEP_96), "the largest": LARGEST},
+                      "width96-seeds12", "width-96 subnets below the largest"),
 }  # fmt: skip
 
 
