@@ -1,11 +1,13 @@
-"""Did a run with private norms retrace recipe 3 up to the sandwich? (README.md, "Recipe 11")
+"""Did a run of another model config retrace recipe 3 up to the sandwich? (README.md,
+"Recipe 11", "Recipe 12")
 
-    .venv/bin/python benchmarks/supernet_vs_individual/same_start.py SHARED.pt PRIVATE.pt
+    .venv/bin/python benchmarks/supernet_vs_individual/same_start.py RECIPE3.pt OTHER.pt
 
-Compares two checkpoints of the same step, one of a supernet with shared norms and one with
-``model.private_norms``: every tensor of the first must equal, bit for bit, the second's of
-the same name, a norm's being the largest's pair (the only one trained before the sandwich).
-Prints how many tensors were compared and how many differ, and exits 1 if any does.
+Compares two checkpoints of the same step, one of recipe 3 and one of a run whose model
+config differs (``model.private_norms``, or other width choices): every tensor of the first
+must equal, bit for bit, the second's of the same name; with private norms, a norm's is the
+largest's pair (the only one trained before the sandwich). Prints how many tensors were
+compared and how many differ, and exits 1 if any does.
 """
 
 from __future__ import annotations
@@ -29,13 +31,11 @@ def main() -> int:
     shared_path, private_path = map(Path, sys.argv[1:])
     shared, private = read_checkpoint(shared_path), read_checkpoint(private_path)
     config = ModelConfig.from_dict(private["model_config"], str(private_path))
-    if not config.private_norms:
-        raise SystemExit(f"{private_path}: its model has no private norms")
-    largest = SearchSpace.from_config(config).num_layer_variants - 1
+    largest = SearchSpace.from_config(config).num_layer_variants - 1 if config.private_norms else 0
     differ = []
     for name, value in shared["model"].items():
         head, last = name.rsplit(".", 1)
-        if f"{head}.weights.0" in private["model"]:
+        if config.private_norms and f"{head}.weights.0" in private["model"]:
             name = f"{head}.{PLURAL[last]}.{largest}"
         if name not in private["model"] or not torch.equal(private["model"][name], value):
             differ.append(name)
