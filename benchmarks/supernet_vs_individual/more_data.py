@@ -124,13 +124,16 @@ def main() -> None:
             "supernet_wer_change": geo_mean([s10[k][split] / s2[k][split] for k in keys]),
             "twin_wer_change": geo_mean([t10[k][split] / t2[k][split] for k in keys])}  # fmt: skip
         if many:
-            summary["splits"][split]["change_by_seed"] = {
-                seed: change_of([k for k in keys if k[0] == seed], r2, r10)["change"] for seed in seeds}
+            per_seed = {seed: change_of([k for k in keys if k[0] == seed], r2, r10) for seed in seeds}
+            summary["splits"][split]["change_by_seed"] = {seed: g["change"] for seed, g in per_seed.items()}
+            summary["splits"][split]["geo_mean_ratio_by_seed"] = {
+                seed: [g["geo_mean_ratio_3000"], g["geo_mean_ratio_6000"]] for seed, g in per_seed.items()}
     lines.append("")
     for split in SPLITS:
         r = summary["splits"][split]
-        by_seed = "" if not many else " (by seed: " + ", ".join(
-            f"{seed} {c:.3f}" for seed, c in r["change_by_seed"].items()) + ")"
+        by_seed = "" if not many else "; by seed: " + "; ".join(
+            f"seed {seed} {a:.3f} -> {b:.3f}, change {r['change_by_seed'][seed]:.3f}"
+            for seed, (a, b) in r["geo_mean_ratio_by_seed"].items())
         lines.append(f"- {split}: geometric mean ratio {r['geo_mean_ratio_small']:.3f} {on_before}, "
                      f"{r['geo_mean_ratio_large']:.3f} {on_after} (change {r['change']:.3f}{by_seed}); within 1.03 "
                      f"{on_after}: {len(r['within_1.03_large'])} of {len(keys)}; WER {on_after} over {on_before}: "

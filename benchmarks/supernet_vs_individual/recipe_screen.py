@@ -159,6 +159,8 @@ def main() -> None:
             "paired": paired, "recipe3_to_twins": to_twin_3, f"{key}_to_twins": to_twin_new,
             "paired_geo_mean": {g: geo_mean([paired[seed][s] for seed in sc.seeds for s in members])
                                 for g, members in sc.groups.items()},
+            "judged_to_twins_geo_mean": {"recipe 3": geo_mean([to_twin_3[seed][s] for seed in sc.seeds for s in sc.judged]),
+                                         short: geo_mean([to_twin_new[seed][s] for seed in sc.seeds for s in sc.judged])},
             "within_target": {"recipe 3": sum(v <= TARGET for seed in sc.seeds for v in to_twin_3[seed].values()),
                               short: sum(v <= TARGET for seed in sc.seeds for v in to_twin_new[seed].values())}}  # fmt: skip
         if not many:  # the one-seed record as recipe 8's was first written
@@ -170,8 +172,10 @@ def main() -> None:
     for split in SPLITS:
         v = summary["splits"][split]
         groups = "; ".join(f"{g} {m:.3f}" for g, m in v["paired_geo_mean"].items())
+        to_twins = ", ".join(f"{r} {m:.3f}" for r, m in v["judged_to_twins_geo_mean"].items())
         lines.append(f"- {split}: paired geometric mean, {groups}. Within {TARGET} of the twins: recipe 3 "
-                     f"{v['within_target']['recipe 3']} of {total}, {short} {v['within_target'][short]} of {total}.")  # fmt: skip
+                     f"{v['within_target']['recipe 3']} of {total}, {short} {v['within_target'][short]} of {total}. "
+                     f"The judged subnets to the twins, geometric mean: {to_twins}.")  # fmt: skip
     sd = noise_sd(len(sc.judged), len(sc.seeds))
     low, high = math.exp(-SDS * sd), math.exp(SDS * sd)
     group = next(iter(sc.groups))

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # One run of a one-factor recipe screen at the published rate (README.md: "Recipe 8: spread
 # depth", "Recipe 9: layer-uniform draws", "Recipe 10: the largest at half weight", "Recipe
-# 11: private norms", "Recipe 12: width 96 alone"): recipe 3 with one setting changed, one seed, trained to 3,000 steps on
-# one thread, then decoded the way the 0.1 comparison reads every run (the mean of the last
-# five checkpoints up to 3,000, and step 3,000), all ten subnets (recipe 12: the six of width 96,
-# the only ones in its space), recorded in the screen's
-# reruns file; recipe_screen.py SCREEN reads it against recipe 3.
+# 11: private norms", "Recipe 12: width 96 alone"): recipe 3 with one setting changed, one
+# seed, trained to 3,000 steps on one thread, then decoded the way the 0.1 comparison reads
+# every run (the mean of the last five checkpoints up to 3,000, and step 3,000), all ten
+# subnets (recipe 12: the six of width 96, the only ones in its space), recorded in the
+# screen's reruns file; recipe_screen.py SCREEN reads it against recipe 3.
 #
 #   bash benchmarks/supernet_vs_individual/recipe_screen_run.sh spread 2         # recipe 8
 #   bash benchmarks/supernet_vs_individual/recipe_screen_run.sh uniform 2|1      # recipe 9
@@ -20,9 +20,8 @@
 # none and trains from the first step, as do recipe 11 (its norms are other tensors, so no
 # checkpoint of recipe 3 loads into it; its first 1,200 steps retrace recipe 3's) and recipe 12
 # (a checkpoint resumes only into the model config it trained, and recipe 12 changes the
-# model's widths). Run again
-# after a kill, it resumes: training from its last checkpoint, decoding from the evaluations
-# kept beside the checkpoints.
+# model's widths). Run again after a kill, it resumes: training from its last checkpoint,
+# decoding from the evaluations kept beside the checkpoints.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 screen=${1:?usage: recipe_screen_run.sh spread|uniform|largest-half|private-norms|width96 SEED}
@@ -46,8 +45,7 @@ esac
 [ "$screen" = private-norms ] || [ "$screen" = width96 ] && FROM=
 SUBNETS="L2-D64-F192x2-H2x2 L3-D64-F288x3-H2x3 L3-D96-F288x3-H4x3 L4-D96-F384x4-H4x4 L4-D64-F384x4-H4x4
     L3-D96-F384x3-H2x3 L4-D96-F192x4-H2x4 L4-D96-F288x4-H2x4 L2-D96-F384x2-H4x2 L4-D64-F192x4-H2x4"
-[ "$screen" = width96 ] && SUBNETS="L3-D96-F288x3-H4x3 L4-D96-F384x4-H4x4 L3-D96-F384x3-H2x3 L4-D96-F192x4-H2x4
-    L4-D96-F288x4-H2x4 L2-D96-F384x2-H4x2"
+[ "$screen" = width96 ] && SUBNETS=$(printf '%s\n' $SUBNETS | grep -- -D96-)
 if [ -n "$FROM" ] && [ ! -d $OUT/supernet ]; then
   mkdir -p $OUT.tmp/supernet/checkpoints
   cp -a $FROM/tokenizer $FROM/feature_stats.json $FROM/metrics.csv $OUT.tmp/supernet/

@@ -28,19 +28,19 @@ def main() -> int:
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    shared_path, private_path = map(Path, sys.argv[1:])
-    shared, private = read_checkpoint(shared_path), read_checkpoint(private_path)
-    config = ModelConfig.from_dict(private["model_config"], str(private_path))
-    largest = SearchSpace.from_config(config).num_layer_variants - 1 if config.private_norms else 0
+    base_path, other_path = map(Path, sys.argv[1:])
+    base, other = read_checkpoint(base_path), read_checkpoint(other_path)
+    config = ModelConfig.from_dict(other["model_config"], str(other_path))
+    largest = SearchSpace.from_config(config).num_layer_variants - 1
     differ = []
-    for name, value in shared["model"].items():
+    for name, value in base["model"].items():
         head, last = name.rsplit(".", 1)
-        if config.private_norms and f"{head}.weights.0" in private["model"]:
+        if config.private_norms and f"{head}.weights.0" in other["model"]:
             name = f"{head}.{PLURAL[last]}.{largest}"
-        if name not in private["model"] or not torch.equal(private["model"][name], value):
+        if name not in other["model"] or not torch.equal(other["model"][name], value):
             differ.append(name)
-    steps = [r["position"]["step"] for r in (shared, private)]
-    print(f"step {steps[0]} against {steps[1]}: {len(shared['model'])} tensors compared, "
+    steps = [r["position"]["step"] for r in (base, other)]
+    print(f"step {steps[0]} against {steps[1]}: {len(base['model'])} tensors compared, "
           f"{len(differ)} differ{': ' + ', '.join(differ[:5]) if differ else ''}")
     return 1 if differ or steps[0] != steps[1] else 0
 
