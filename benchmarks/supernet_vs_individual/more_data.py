@@ -3,6 +3,7 @@ ratio shrink when both sides train their 3,000 steps on more data, or with every
 
     .venv/bin/python benchmarks/supernet_vs_individual/more_data.py [--record]          # 10h
     .venv/bin/python benchmarks/supernet_vs_individual/more_data.py wide [--record]     # twice the width
+    .venv/bin/python benchmarks/supernet_vs_individual/more_data.py ssm [--record]      # the MH-SSM encoder
 
 Reads, beside this script (both made by ``reruns.py --record``, averaged reading: the mean of
 the last five checkpoints up to step 3,000, decoded on ``corpora/open-2h-eval``):
@@ -11,14 +12,17 @@ the last five checkpoints up to step 3,000, decoded on ``corpora/open-2h-eval``)
 - the variant's record, made by ``five_runs.sh VARIANT a|b``: ``10h``, the same recipe, seed and
   twins trained on ``corpora/open-10h`` (``reruns-scale0.1-10h.json``); ``wide``, the same
   with every width doubled (``configs/svi-cpu-wide.yaml``, ``reruns-scale0.1-wide.json``), each
-  wide subnet read against its narrow namesake (L2-D96-F384x2-H4x2 -> L2-D192-F768x2-H4x2).
+  wide subnet read against its narrow namesake (L2-D96-F384x2-H4x2 -> L2-D192-F768x2-H4x2);
+  ``ssm``, the same recipe, seed and corpus with the multi-head SSM encoder in place of the
+  conformer (``model.encoder=ssm``, ``reruns-scale0.1-ssm.json``), against SSM twins, and the
+  largest against its twin on both sides.
 
 The judged figure (README.md, "Five times the data, one seed" and "Twice the width, one seed")
 is the geometric mean ratio over the five (``JUDGED``) on ``test``, the variant's over the
-narrow 1.7 h runs'; its thresholds are those of ``long_training.py`` for five subnets
+narrow 1.7 h conformer runs'; its thresholds are those of ``long_training.py`` for five subnets
 (``SHIFT_SDS`` standard deviations of a change between two independent readings, from the
 seed noise at 0.1). ``--record`` writes ``more-data-seed2.md`` and ``.json`` (``wide``:
-``wide-seed2``) here.
+``wide-seed2``; ``ssm``: ``ssm-seed2``) here.
 """
 
 from __future__ import annotations
@@ -45,12 +49,20 @@ class Variant:
     after: str  # and the variant's: "8.5 h"
     stem: str
     doubled: bool  # its subnets are the judged ones with every width doubled
+    span: str  # what changes, for the table's caption: "trained on 1.7 h -> 8.5 h"
+    on: bool = True  # the names read "on 1.7 h", not "narrow"
+    largest_twin: bool = False  # the record holds the largest's twin: read its ratio too
 
 
 VARIANTS = {
-    "10h": Variant("reruns-scale0.1-10h.json", "Five times the data", "1.7 h", "8.5 h", "more-data-seed2", False),
-    "wide": Variant("reruns-scale0.1-wide.json", "Twice the width", "narrow", "wide", "wide-seed2", True),
+    "10h": Variant("reruns-scale0.1-10h.json", "Five times the data", "1.7 h", "8.5 h", "more-data-seed2", False,
+                   "trained on 1.7 h -> 8.5 h"),
+    "wide": Variant("reruns-scale0.1-wide.json", "Twice the width", "narrow", "wide", "wide-seed2", True,
+                    "narrow -> wide (every width doubled)", on=False),
+    "ssm": Variant("reruns-scale0.1-ssm.json", "The paper's encoder", "conformer", "MH-SSM", "ssm-seed2", False,
+                   "conformer -> MH-SSM encoder (each against its own twins)", on=False, largest_twin=True),
 }
+LARGEST = "L4-D96-F384x4-H4x4"
 
 
 def doubled(subnet: str) -> str:
@@ -87,8 +99,8 @@ def main() -> None:
             s2[seed, s], s10[seed, s], t2[seed, s], t10[seed, s] = ss[s], sl[name[s]], ts[s], tl[name[s]]
     keys = [(seed, s) for seed in seeds for s in JUDGED]
     many = len(seeds) > 1
-    on_before, on_after = (f"on {v.before}", f"on {v.after}") if not v.doubled else (v.before, v.after)
-    span = f"trained on {v.before} -> {v.after}" if not v.doubled else "narrow -> wide (every width doubled)"
+    on_before, on_after = (f"on {v.before}", f"on {v.after}") if v.on else (v.before, v.after)
+    span = v.span
     who = (f"recipe 3 seed {seeds[0]} against its seed-{seeds[0]} twins" if not many else
            f"recipe 3 seeds {', '.join(seeds)}, each against its twins of the same seed")
     lines = [f"# {v.title}, {'one seed' if not many else f'{len(seeds)} seeds'}: {who}, {READING} reading", "",
@@ -150,6 +162,21 @@ def main() -> None:
                 lines.append(f"- the supernet's largest{f', seed {seed}' if many else ''}, {big} -> {doubled(big)}: "
                              "WER " + ", ".join(f"{split} {narrow[big][split]:.2f} -> {wide[doubled(big)][split]:.2f}"
                                                 for split in SPLITS) + ".")  # fmt: skip
+    if v.largest_twin:  # the largest against its own twin, each side (reported, not judged)
+        summary["largest"] = {}
+        for seed in seeds:
+            pairs = {v.before: (supernet_wers(SMALL, small, seed), twin_wers(small, seed)),
+                     v.after: (supernet_wers(record, large, seed), twin_wers(large, seed))}
+            cells = []
+            for side, (sup, twin) in pairs.items():
+                if LARGEST in sup and LARGEST in twin:
+                    ratios = {split: sup[LARGEST][split] / twin[LARGEST][split] for split in SPLITS}
+                    summary["largest"].setdefault(seed, {})[side] = ratios
+                    cells.append(f"{side} " + ", ".join(f"{split} {ratios[split]:.3f}" for split in SPLITS))
+                else:
+                    cells.append(f"{side}: not read yet")
+            lines.append(f"- the largest, {LARGEST}, to its twin{f' (seed {seed})' if many else ''}: "
+                         + "; ".join(cells) + ".")
     change = summary["splits"]["test"]["change"]
     what = f"the {len(JUDGED)} subnets" + (f" x {len(seeds)} seeds" if many else "")
     line, verdict = judge(change, len(JUDGED), what, seeds=len(seeds))
