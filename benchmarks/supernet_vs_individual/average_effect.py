@@ -61,9 +61,13 @@ def averaged_wer(avg: Path, exp: Path, corpus: Path, split: str, subnets: list[s
     return out
 
 
-def averaged_run(exp: Path, step: int, last: int, corpus: Path, subnets: list[str]) -> dict[str, Any]:
+def averaged_run(
+    exp: Path, step: int, last: int, corpus: Path, subnets: list[str],
+    splits: tuple[str, ...] = SPLITS, readings: tuple[str, ...] = ("final", "averaged"),
+) -> dict[str, Any]:
     """One run's WER per split and subnet from the checkpoint of ``step`` ("final") and from the
-    mean of the ``last`` checkpoints up to it ("averaged"); the mean is written once beside them."""
+    mean of the ``last`` checkpoints up to it ("averaged"); the mean is written once beside them.
+    ``splits`` and ``readings`` decode a part of that (the rest can be decoded later)."""
     from todm.supernet.averaging import average_to_file, last_checkpoints
 
     sources = last_checkpoints(exp, last, step)
@@ -71,9 +75,12 @@ def averaged_run(exp: Path, step: int, last: int, corpus: Path, subnets: list[st
     if not avg.is_file():
         average_to_file(sources, avg)
     run: dict[str, Any] = {"exp": str(exp), "averaged": [p.name for p in sources], "wer": {}}
-    for split in SPLITS:
-        run["wer"][split] = {"final": final_wer(exp, step, corpus, split, subnets),
-                             "averaged": averaged_wer(avg, exp, corpus, split, subnets)}  # fmt: skip
+    for split in splits:
+        run["wer"][split] = {}
+        if "final" in readings:
+            run["wer"][split]["final"] = final_wer(exp, step, corpus, split, subnets)
+        if "averaged" in readings:
+            run["wer"][split]["averaged"] = averaged_wer(avg, exp, corpus, split, subnets)
     return run
 
 

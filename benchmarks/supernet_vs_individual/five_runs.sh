@@ -22,6 +22,9 @@
 #
 # Every step resumes (training from the last checkpoint, decoding from the evaluations kept
 # beside the checkpoints), so a lane killed with its session is started again as it was.
+# DECODE=judged decodes only what the judged figure reads (test, the averaged reading) after
+# each run, so that the judged figure comes first; the same lanes run again without it (every
+# run then resumes at once) decode the rest, reusing what was decoded.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 D=benchmarks/supernet_vs_individual
@@ -49,6 +52,7 @@ LABEL="recipe 3 (one random subnet per width)"
 STRAT=exp/$NAME-strat-seed$SEED
 TWINS=exp/$NAME-twin-seed$SEED
 READ="--eval-corpus corpora/open-2h-eval --last 5 --step 3000 --record --record-file reruns-scale0.1-$1.json"
+if [ "${DECODE:-all}" = judged ]; then READ="$READ --splits test --readings averaged"; fi
 
 twin() {
   $PY $D/run.py $COMMON --out $TWINS --part individual --subnets "$1"

@@ -54,7 +54,7 @@ def supernet_wers(path: str, data: dict[str, Any], seed: str = SEED) -> dict[str
 
 
 def twin_wers(data: dict[str, Any], seed: str = SEED) -> dict[str, dict[str, float]]:
-    return {s: {split: seeds[seed][split][READING] for split in SPLITS}
+    return {s: {split: seeds[seed][split][READING] for split in SPLITS if READING in seeds[seed].get(split, {})}
             for s, seeds in data["twins"].items() if seed in seeds}  # fmt: skip
 
 

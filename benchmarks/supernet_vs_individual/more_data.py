@@ -98,6 +98,10 @@ def main() -> None:
         for s in JUDGED:
             s2[seed, s], s10[seed, s], t2[seed, s], t10[seed, s] = ss[s], sl[name[s]], ts[s], tl[name[s]]
     keys = [(seed, s) for seed in seeds for s in JUDGED]
+    # a record decoded in part (reruns.py --splits) is read on the splits both sides have
+    splits = [sp for sp in SPLITS if all(sp in side[k] for side in (s2, s10, t2, t10) for k in keys)]
+    if "test" not in splits:
+        raise SystemExit(f"{record}: the judged split, test, is not decoded on both sides yet")
     many = len(seeds) > 1
     on_before, on_after = (f"on {v.before}", f"on {v.after}") if v.on else (v.before, v.after)
     span = v.span
@@ -118,7 +122,7 @@ def main() -> None:
             return {name[s]: values[seed, s] for seed, s in values}
         return {seed: {name[s]: values[seed, s] for sd, s in values if sd == seed} for seed in seeds}
 
-    for split in SPLITS:
+    for split in splits:
         r2 = {k: s2[k][split] / t2[k][split] for k in keys}
         r10 = {k: s10[k][split] / t10[k][split] for k in keys}
         for seed, s in keys:
@@ -141,7 +145,7 @@ def main() -> None:
             summary["splits"][split]["geo_mean_ratio_by_seed"] = {
                 seed: [g["geo_mean_ratio_3000"], g["geo_mean_ratio_6000"]] for seed, g in per_seed.items()}
     lines.append("")
-    for split in SPLITS:
+    for split in splits:
         r = summary["splits"][split]
         by_seed = "" if not many else "; by seed: " + "; ".join(
             f"seed {seed} {a:.3f} -> {b:.3f}, change {r['change_by_seed'][seed]:.3f}"
@@ -161,7 +165,7 @@ def main() -> None:
                     summary["largest"][seed] = entry
                 lines.append(f"- the supernet's largest{f', seed {seed}' if many else ''}, {big} -> {doubled(big)}: "
                              "WER " + ", ".join(f"{split} {narrow[big][split]:.2f} -> {wide[doubled(big)][split]:.2f}"
-                                                for split in SPLITS) + ".")  # fmt: skip
+                                                for split in splits) + ".")  # fmt: skip
     if v.largest_twin:  # the largest against its own twin, each side (reported, not judged)
         summary["largest"] = {}
         for seed in seeds:
@@ -169,14 +173,17 @@ def main() -> None:
                      v.after: (supernet_wers(record, large, seed), twin_wers(large, seed))}
             cells = []
             for side, (sup, twin) in pairs.items():
-                if LARGEST in sup and LARGEST in twin:
-                    ratios = {split: sup[LARGEST][split] / twin[LARGEST][split] for split in SPLITS}
+                if LARGEST in sup and LARGEST in twin and all(sp in twin[LARGEST] for sp in splits):
+                    ratios = {split: sup[LARGEST][split] / twin[LARGEST][split] for split in splits}
                     summary["largest"].setdefault(seed, {})[side] = ratios
-                    cells.append(f"{side} " + ", ".join(f"{split} {ratios[split]:.3f}" for split in SPLITS))
+                    cells.append(f"{side} " + ", ".join(f"{split} {ratios[split]:.3f}" for split in splits))
                 else:
                     cells.append(f"{side}: not read yet")
             lines.append(f"- the largest, {LARGEST}, to its twin{f' (seed {seed})' if many else ''}: "
                          + "; ".join(cells) + ".")
+    for split in SPLITS:
+        if split not in splits:
+            lines.append(f"- {split}: not decoded yet on both sides (reruns.py --splits); not read.")
     change = summary["splits"]["test"]["change"]
     what = f"the {len(JUDGED)} subnets" + (f" x {len(seeds)} seeds" if many else "")
     line, verdict = judge(change, len(JUDGED), what, seeds=len(seeds))

@@ -32,7 +32,8 @@ def supernet_wers(name: str, data: dict[str, Any], label: str, seed: str, readin
         run = data["supernets"][label][seed]
     except KeyError:
         raise SystemExit(f"{HERE / name}: has no {label!r} run of seed {seed}") from None
-    return {s: {split: v[split][reading] for split in SPLITS} for s, v in run["subnets"].items()}
+    return {s: {split: v[split][reading] for split in SPLITS if reading in v.get(split, {})}
+            for s, v in run["subnets"].items()}  # fmt: skip
 
 
 def geo_mean(values: list[float]) -> float:

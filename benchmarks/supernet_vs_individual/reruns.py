@@ -13,7 +13,7 @@ kept (same step, same ``--last``, same evaluation corpus) comes from that record
 LABEL=SEED:FILE#RUN`` (the run named RUN in FILE); files are read beside this script.
 Every run is decoded greedily on ``test`` and ``test-unseen-voice`` from its checkpoint of
 ``--step`` and from the mean of its ``--last`` checkpoints up to it
-(``todm average``), reusing the evaluations kept beside the checkpoints
+(``todm average``; ``--splits`` and ``--readings`` decode a part first), reusing the evaluations kept beside the checkpoints
 (``average_effect.py`` decodes and keeps them the same way). ``--record`` writes
 ``reruns.json`` (or ``--record-file``) beside this script, which ``seed_noise.py --reruns``
 reads, merging into what it holds: the runs named now are added or replaced, every other run
@@ -38,7 +38,10 @@ READINGS = ("final", "averaged")
 
 
 def by_split(run: dict[str, Any], subnet: str) -> dict[str, dict[str, float]]:
-    return {split: {reading: run["wer"][split][reading][subnet] for reading in READINGS} for split in SPLITS}
+    """Split -> reading -> WER, of the splits and readings decoded (``--splits``, ``--readings``)."""
+    wer = run["wer"]
+    return {split: {reading: wer[split][reading][subnet] for reading in READINGS if reading in wer[split]}
+            for split in SPLITS if split in wer}  # fmt: skip
 
 
 def merge(old: dict[str, Any], new: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -85,18 +88,23 @@ def main() -> None:
     ap.add_argument("--record", action="store_true", help="write (merge into) --record-file here")
     ap.add_argument("--record-file", default="reruns.json",
                     help="the record beside this script (default reruns.json; another comparison, another file)")
+    ap.add_argument("--splits", nargs="+", choices=SPLITS, default=list(SPLITS),
+                    help="decode only these splits (a run recorded later with all of them is replaced)")
+    ap.add_argument("--readings", nargs="+", choices=READINGS, default=list(READINGS),
+                    help="decode only these readings (as --splits)")
     args = ap.parse_args()
+    part = {"splits": tuple(args.splits), "readings": tuple(args.readings)}
     about = {"step": args.step, "last": args.last, "eval_corpus": str(args.eval_corpus)}
 
     twins: dict[str, dict[str, Any]] = {}
     for item in args.twins:
         seed, _, root = item.partition("=")
         for s in args.subnets:
-            run = averaged_run(Path(root) / f"individual-{s}", args.step, args.last, args.eval_corpus, [s])
+            run = averaged_run(Path(root) / f"individual-{s}", args.step, args.last, args.eval_corpus, [s], **part)
             twins.setdefault(s, {})[seed] = {
                 "exp": run["exp"], "averaged_checkpoints": run["averaged"], **by_split(run, s)}  # fmt: skip
             print(f"twin {s} seed {seed}: " + ", ".join(
-                f"{split} {v['final']:.2f} -> {v['averaged']:.2f}" for split, v in by_split(run, s).items()))  # fmt: skip
+                f"{split} " + " -> ".join(f"{w:.2f}" for w in v.values()) for split, v in by_split(run, s).items()))  # fmt: skip
     for item in args.recorded_twin:
         seed, _, name = item.partition("=")
         run = from_record(name, None, about)
@@ -117,7 +125,7 @@ def main() -> None:
     for item in args.supernet:
         label, _, rest = item.partition("=")
         seed, _, exp = rest.partition(":")
-        run = averaged_run(Path(exp), args.step, args.last, args.eval_corpus, args.subnets)
+        run = averaged_run(Path(exp), args.step, args.last, args.eval_corpus, args.subnets, **part)
         supernets.setdefault(label, {})[seed] = {
             "exp": run["exp"], "averaged_checkpoints": run["averaged"],
             "subnets": {s: by_split(run, s) for s in args.subnets}}  # fmt: skip
