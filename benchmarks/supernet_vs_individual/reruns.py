@@ -89,7 +89,8 @@ def main() -> None:
     ap.add_argument("--record-file", default="reruns.json",
                     help="the record beside this script (default reruns.json; another comparison, another file)")
     ap.add_argument("--splits", nargs="+", choices=SPLITS, default=list(SPLITS),
-                    help="decode only these splits (a run recorded later with all of them is replaced)")
+                    help="decode only these splits; recording a run again replaces its entry whole, so name "
+                         "every split and reading wanted in it")
     ap.add_argument("--readings", nargs="+", choices=READINGS, default=list(READINGS),
                     help="decode only these readings (as --splits)")
     args = ap.parse_args()
